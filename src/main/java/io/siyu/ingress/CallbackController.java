@@ -1,5 +1,6 @@
 package io.siyu.ingress;
 
+import io.micrometer.core.instrument.Timer;
 import io.siyu.admin.Problem;
 import io.siyu.inbox.InboxAppender;
 import io.siyu.inbox.InboxEvent;
@@ -7,7 +8,6 @@ import io.siyu.wecom.WecomProperties;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,7 +65,9 @@ class CallbackController {
                               @RequestParam(required = false) String echostr,
                               ServerHttpRequest request) {
     try {
-      String plain = verifier.verifyEcho(app, signature, timestamp, nonce, echostr);
+      // The query decoder turns a '+' that a proxy left unencoded into ' '; base64 never holds a space.
+      String echo = echostr == null ? null : echostr.replace(' ', '+');
+      String plain = verifier.verifyEcho(app, signature, timestamp, nonce, echo);
       return ResponseEntity.ok().contentType(MediaType.TEXT_PLAIN).body(plain);
     } catch (Problem p) {
       throw rejected(app, p, request);
@@ -78,7 +80,7 @@ class CallbackController {
                                        @RequestParam(required = false) String timestamp,
                                        @RequestParam(required = false) String nonce,
                                        ServerHttpRequest request) {
-    long start = System.nanoTime();
+    Timer.Sample sample = Timer.start(metrics.clock());
     try {
       verifier.checkParameters(app, signature, timestamp, nonce);
     } catch (Problem p) {
@@ -94,7 +96,7 @@ class CallbackController {
         .map(body -> verifier.verifyEvent(app, signature, timestamp, nonce, body))
         .onErrorMap(Problem.class, p -> rejected(app, p, request))
         .flatMap(v -> append(v, request))
-        .doOnSuccess(r -> metrics.timer(app).record(System.nanoTime() - start, TimeUnit.NANOSECONDS));
+        .doOnSuccess(r -> sample.stop(metrics.timer(app)));
   }
 
   private Mono<ResponseEntity<String>> append(CallbackVerifier.Verified v, ServerHttpRequest request) {

@@ -38,6 +38,11 @@ class CallbackMetrics {
     }
   }
 
+  /** The registry's clock, so the ack timer follows Micrometer's time source rather than the wall clock. */
+  io.micrometer.core.instrument.Clock clock() {
+    return registry.config().clock();
+  }
+
   void accepted(String app, String kind) {
     counter(new CounterKey(app, kind, "accepted", "none")).increment();
   }
@@ -46,10 +51,8 @@ class CallbackMetrics {
     counter(new CounterKey(app, kind, "duplicate", "none")).increment();
   }
 
-  /** Returns the counter so construction can pre-create it. */
-  Counter rejected(String app, String slug) {
-    Counter c = counter(new CounterKey(app, "invalid", "rejected", slug));
-    return c;
+  private Counter rejected(String app, String slug) {
+    return counter(new CounterKey(app, "invalid", "rejected", slug));
   }
 
   void countRejected(String app, String slug) {

@@ -143,6 +143,22 @@ class CallbackIntegrationTest {
   }
 
   @Test
+  void answersTheUrlCheckWhenAPlusInTheEchostrArrivesUnencoded() {
+    String echostr;
+    do {
+      echostr = WecomCallbackCrypto.encrypt("1234567890", corpId, contact.aesKey());
+    } while (!echostr.contains("+"));
+    String ts = Long.toString(now());
+    String sig = WecomCallbackCrypto.signature(contact.token(), ts, "77", echostr);
+
+    web.get().uri(java.net.URI.create("http://localhost:" + port + "/wecom/callback/contact?msg_signature=" + sig
+            + "&timestamp=" + ts + "&nonce=77&echostr=" + echostr))
+        .exchange()
+        .expectStatus().isOk()
+        .expectBody(String.class).isEqualTo("1234567890");
+  }
+
+  @Test
   void rejectsAUrlCheckWithABadSignatureOrMissingEchostr() {
     String echostr = WecomCallbackCrypto.encrypt("123", corpId, contact.aesKey());
     String ts = Long.toString(now());
