@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.ReactiveHealthIndicator;
 import org.springframework.stereotype.Component;
@@ -22,6 +23,7 @@ class WecomHealthIndicator implements ReactiveHealthIndicator {
 
   private final Mono<Health> health;
 
+  @Autowired
   WecomHealthIndicator(WecomClient client, WecomApps apps, WecomClientProperties props) {
     this(client, apps.sandbox(), props.healthTimeout());
   }
