@@ -2,6 +2,7 @@ package io.siyu.wecom;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.siyu.MutableClock;
 import io.siyu.SiyuIntegrationTest;
 import io.siyu.infra.RedisKeys;
 import java.time.Duration;
@@ -25,7 +26,7 @@ class WecomTokenBucketIntegrationTest {
   @Autowired
   ReactiveStringRedisTemplate redis;
 
-  final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+  final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"), java.time.ZoneOffset.UTC);
 
   WecomRateLimiter limiter(Map<String, String> props) {
     WecomClientProperties p = new Binder(new MapConfigurationPropertySource(props))
