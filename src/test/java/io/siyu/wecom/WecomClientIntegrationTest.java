@@ -114,6 +114,17 @@ class WecomClientIntegrationTest {
   }
 
   @Test
+  void concurrentFirstCallsOfTwoInstancesFetchTheTokenOnceUnderTheRedisLock() {
+    WecomClient one = otherInstance(Map.of());
+    WecomClient two = otherInstance(Map.of());
+    sandbox.setLatency("gettoken", Duration.ofMillis(300)); // keep the lock held while the others arrive
+    StepVerifier.create(Flux.range(0, 10).flatMap(i -> (i % 2 == 0 ? one : two).call("app", SEND, sendTo("zhangsan")), 10))
+        .expectNextCount(10).verifyComplete();
+    assertThat(sandbox.calls("gettoken")).hasSize(1);
+    assertThat(redis.keys(RedisKeys.wecomTokenPrefix() + ":wechat_cp_lock:*")).isEmpty(); // released
+  }
+
+  @Test
   void expiredTokenIsRefreshedAndTheCallRetriedOnce() {
     StepVerifier.create(client.call("app", SEND, sendTo("zhangsan"))).expectNextCount(1).verifyComplete();
     double expiredBefore = count("app", SEND, "42001");
