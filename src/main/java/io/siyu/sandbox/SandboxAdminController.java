@@ -4,20 +4,35 @@ import java.util.List;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
+import reactor.core.publisher.Mono;
 
-/** Inspecting and resetting the sandbox over HTTP: the call log and a full reset. */
+/** The sandbox over HTTP: the call log, a full reset and the callback simulator. */
 @RestController
 @SandboxOnly
 class SandboxAdminController {
 
   private final SandboxWecom wecom;
+  private final CallbackSimulator simulator;
 
-  SandboxAdminController(SandboxWecom wecom) {
+  SandboxAdminController(SandboxWecom wecom, CallbackSimulator simulator) {
     this.wecom = wecom;
+    this.simulator = simulator;
+  }
+
+  /**
+   * Sends one WeCom callback to the ingress, e.g. {@code POST /sandbox/simulate/add_external_contact
+   * {"userId":"zhangsan","state":"qr-spring"}}; answers what was sent and how each attempt ended.
+   */
+  @PostMapping("/sandbox/simulate/{kind}")
+  Mono<CallbackSimulator.Result> simulate(@PathVariable String kind,
+      @RequestBody(required = false) CallbackSimulator.Request request) {
+    return simulator.simulate(kind, request);
   }
 
   /** The newest {@code limit} calls (oldest first), optionally of one API such as {@code message/send}. */
