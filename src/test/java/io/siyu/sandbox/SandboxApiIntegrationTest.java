@@ -146,14 +146,13 @@ class SandboxApiIntegrationTest {
   @Test
   void injectedFaultsAreAnsweredInOrderThenTheCallSucceeds() {
     customer("wmCust4", "zhangsan");
+    sandbox.clearCalls();
     sandbox.injectFaults("externalcontact/get", 45033, 45009);
-    for (int expected : new int[] {45033, 45009}) {
-      assertThatThrownBy(() -> wecom.call("contact", "externalcontact/get",
-          s -> s.getExternalContactService().getContactDetail("wmCust4", null)).block(T))
-          .satisfies(e -> assertThat(errcode(e)).isEqualTo(expected));
-    }
+    // WecomClient retries both (they are transient), so the call succeeds on the third answer. A 40014
+    // may come first: the reset in setUp invalidated the token WxJava had cached.
     assertThat(wecom.call("contact", "externalcontact/get",
         s -> s.getExternalContactService().getContactDetail("wmCust4", null)).block(T)).isNotNull();
+    assertThat(sandbox.calls("externalcontact/get")).extracting(SandboxCall::errcode).endsWith(45033, 45009, 0);
   }
 
   @Test
