@@ -12,7 +12,7 @@ import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 import reactor.core.publisher.Mono;
 
-/** The sandbox over HTTP: the call log, a full reset and the callback simulator. */
+/** The sandbox over HTTP: the call log, a full reset, the callback simulator and a benchmark baseline. */
 @RestController
 @SandboxOnly
 class SandboxAdminController {
@@ -46,6 +46,16 @@ class SandboxAdminController {
   @ResponseStatus(HttpStatus.NO_CONTENT)
   void clearCalls() {
     wecom.clearCalls();
+  }
+
+  /**
+   * The cheapest answer this server can give ({@code success}, like the ingress): the benchmark's
+   * baseline, so that callbacks/s is reported as a ratio of what the same server and client reach
+   * without any callback work.
+   */
+  @GetMapping("/sandbox/noop")
+  String noop() {
+    return "success";
   }
 
   @PostMapping("/sandbox/reset")
