@@ -36,6 +36,7 @@ import org.springframework.validation.annotation.Validated;
  *     kf:
  *       page-limit: 1000       # kf/sync_msg limit (WeCom's maximum is 1000)
  *       lease-ttl: 30s         # one sync per customer-service account at a time
+ *       lease-wait: 30s        # how long an event waits for a running sync before failing (retried)
  *       max-pages: 100         # pages per sync before yielding (the rest is fetched on retry)
  * </pre>
  */
@@ -65,6 +66,7 @@ public record InboxProperties(
   public record Kf(
       @DefaultValue("1000") @Min(1) @Max(1000) int pageLimit,
       @DefaultValue("30s") @NotNull Duration leaseTtl,
+      @DefaultValue("30s") @NotNull Duration leaseWait,
       @DefaultValue("100") @Min(1) int maxPages) {}
 
   @AssertTrue(message = "block-timeout must be positive and shorter than shutdown-timeout")

@@ -5,7 +5,9 @@ import io.siyu.infra.LuaScripts;
 import io.siyu.infra.RedisKeys;
 import io.siyu.infra.Transient;
 import io.siyu.wecom.WecomClient;
+import java.time.Duration;
 import java.util.List;
+import java.util.function.Function;
 import java.util.Locale;
 import java.util.UUID;
 import java.time.Clock;
@@ -22,6 +24,7 @@ import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.util.retry.Retry;
 
 /**
  * A {@code kf_msg_or_event} callback carries no content, only a token: this handler pulls the
@@ -40,6 +43,8 @@ class KfSyncHandler implements InboxHandler {
 
   private static final Logger log = LoggerFactory.getLogger(KfSyncHandler.class);
   private static final RedisScript<Long> RELEASE = LuaScripts.load("inbox/kf-lease-release.lua", Long.class);
+  private static final Duration LEASE_POLL_MIN = Duration.ofMillis(50);
+  private static final Duration LEASE_POLL_MAX = Duration.ofSeconds(1);
   private static final RedisScript<Long> SAVE_CURSOR = LuaScripts.load("inbox/kf-save-cursor.lua", Long.class);
 
   /** The {@code kf/sync_msg} call; a seam so the paging loop can be tested without WeCom. */
@@ -99,16 +104,22 @@ class KfSyncHandler implements InboxHandler {
     });
   }
 
-  private Mono<Void> withLease(String app, String openKfId, java.util.function.Function<String, Mono<Void>> work) {
+  /**
+   * Runs {@code work} holding the account's lease. A held lease is waited for (the holder may already
+   * be past its last page, so this event's messages need a sync of their own); after the lease wait
+   * the event fails with {@link RetryLater} and the dispatcher tries again later.
+   */
+  private Mono<Void> withLease(String app, String openKfId, Function<String, Mono<Void>> work) {
     String lease = RedisKeys.kfSyncLease(app, openKfId);
     String holder = UUID.randomUUID().toString();
-    return redis.opsForValue().setIfAbsent(lease, holder, props.leaseTtl()).flatMap(acquired -> {
-      if (!acquired) {
-        return Mono.error(new RetryLater("kf sync of " + openKfId + " is running elsewhere"));
-      }
-      return Mono.usingWhen(Mono.just(holder), work,
-          h -> redis.execute(RELEASE, List.of(lease), List.of(h)).then());
-    });
+    Mono<String> acquire = redis.opsForValue().setIfAbsent(lease, holder, props.leaseTtl())
+        .flatMap(acquired -> acquired ? Mono.just(holder)
+            : Mono.<String>error(new RetryLater("kf sync of " + openKfId + " is running elsewhere")))
+        .retryWhen(Retry.backoff(Long.MAX_VALUE, LEASE_POLL_MIN).maxBackoff(LEASE_POLL_MAX)
+            .filter(RetryLater.class::isInstance))
+        .timeout(props.leaseWait(), Mono.error(() -> new RetryLater("kf sync of " + openKfId
+            + " still running after " + props.leaseWait())));
+    return Mono.usingWhen(acquire, work, h -> redis.execute(RELEASE, List.of(lease), List.of(h)).then());
   }
 
   private Mono<Void> sync(String app, String openKfId, String token, String holder) {
