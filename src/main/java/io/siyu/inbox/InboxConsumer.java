@@ -28,6 +28,7 @@ import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.util.retry.Retry;
 
 /**
  * Reads the inbox stream as one named consumer of the group and hands entries to the dispatcher.
@@ -35,7 +36,8 @@ import reactor.core.publisher.Sinks;
  * <p>XREADGROUP BLOCK runs on a {@link ReactiveRedisConnection} of our own: Spring Data Redis sends a
  * blocking stream read over that connection's dedicated Lettuce connection (never the shared,
  * multiplexed one every other command uses), so a blocked read cannot stall the ingress. The
- * connection comes from Boot's factory, so it follows {@code spring.data.redis.*}.
+ * connection comes from Boot's factory, so it follows {@code spring.data.redis.*} (keep
+ * {@code spring.data.redis.timeout}, if set, longer than {@code siyu.inbox.block-timeout}).
  *
  * <p>Stops early in shutdown (high phase): no new reads, in-flight entries finish within the
  * shutdown timeout, unfinished ones stay pending for another instance to claim.
@@ -116,6 +118,9 @@ class InboxConsumer implements SmartLifecycle {
         .repeat(() -> consuming)
         .flatMapIterable(batch -> batch, 1)
         .flatMap(this::process, props.concurrency(), 1)
+        .doOnError(e -> log.error("inbox read loop failed, restarting: {}: {}", e.getClass().getName(), e.getMessage()))
+        .retryWhen(Retry.backoff(Long.MAX_VALUE, READ_FAILURE_PAUSE).maxBackoff(props.backoffMax())
+            .filter(e -> consuming))
         .doFinally(s -> readFinished.tryEmitEmpty())
         .subscribe();
     claimLoop = Flux.interval(props.claimInterval(), props.claimInterval())
@@ -193,7 +198,8 @@ class InboxConsumer implements SmartLifecycle {
     if (!inFlight.add(entry.id())) {
       return Mono.empty();
     }
-    return dispatcher.dispatch(entry)
+    // defer: a handler's supports() throwing must not break the read loop
+    return Mono.defer(() -> dispatcher.dispatch(entry))
         .onErrorResume(e -> {
           // ack or dead-letter could not be written: the entry stays pending and is claimed later
           log.warn("inbox entry {} left pending: {}: {}", entry.id(), e.getClass().getName(), e.getMessage());

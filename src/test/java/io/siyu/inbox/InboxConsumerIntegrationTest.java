@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.siyu.SiyuIntegrationTest;
 import io.siyu.infra.RedisKeys;
 import io.siyu.infra.Transient;
+import io.siyu.sandbox.SandboxWecom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -64,6 +65,7 @@ class InboxConsumerIntegrationTest {
   @Autowired InboxProperties props;
   @Autowired Recorder recorder;
   @Autowired MeterRegistry meters;
+  @Autowired SandboxWecom sandbox;
 
   /** Records calls per dedupe key; behaves by the kind: test:ok, test:fail-twice, test:permanent, test:transient, test:slow. */
   static class Recorder implements InboxHandler {
@@ -121,6 +123,51 @@ class InboxConsumerIntegrationTest {
     @Bean
     Recorder recorder() {
       return new Recorder();
+    }
+
+    /** A second handler of test:two that always fails, next to the recorder that succeeds. */
+    @Bean
+    InboxHandler refuser() {
+      return new InboxHandler() {
+        @Override
+        public String name() {
+          return "refuser";
+        }
+
+        @Override
+        public boolean supports(InboxEvent event) {
+          return "test:two".equals(event.kind());
+        }
+
+        @Override
+        public Mono<Void> handle(InboxEvent event) {
+          return Mono.error(new IllegalStateException("refused"));
+        }
+      };
+    }
+
+    /** Throws from supports(): must not break the consumer. */
+    @Bean
+    InboxHandler brokenSupports() {
+      return new InboxHandler() {
+        @Override
+        public String name() {
+          return "broken";
+        }
+
+        @Override
+        public boolean supports(InboxEvent event) {
+          if ("test:breaks-supports".equals(event.kind())) {
+            throw new IllegalStateException("bug in supports");
+          }
+          return false;
+        }
+
+        @Override
+        public Mono<Void> handle(InboxEvent event) {
+          return Mono.empty();
+        }
+      };
     }
   }
 
@@ -335,6 +382,45 @@ class InboxConsumerIntegrationTest {
     await().atMost(T).until(() -> meters.get("siyu.inbox.dead").gauge().value() == dead);
     assertThat(meters.get("siyu.inbox.pending").gauge().value()).isZero();
     assertThat(meters.get("siyu.inbox.lag").gauge().value()).isZero();
+  }
+
+  @Test
+  void runsEveryHandlerOnceAndDeadLettersWithTheOneThatFailed() {
+    String key = key();
+    appender.append(event("test:two", key)).block(T);
+
+    await().atMost(T).until(() -> deadLetterWithKey(key) != null);
+    assertThat(deadLetterWithKey(key).getValue()).containsEntry("handler", "refuser")
+        .containsEntry("error", IllegalStateException.class.getName());
+    assertThat(recorder.calls(key)).as("the succeeding handler is not re-run").isEqualTo(1);
+    assertThat(pendingCount()).isZero();
+  }
+
+  @Test
+  void keepsConsumingWhenAHandlerThrowsFromSupports() {
+    appender.append(event("test:breaks-supports", key())).block(T);
+    String after = key();
+    appender.append(event("test:ok", after)).block(T);
+
+    await().atMost(T).until(() -> recorder.completed(after) == 1);
+    // the broken entry stays pending until it is claimed back and finally dead-lettered as poison
+    await().atMost(Duration.ofSeconds(10)).until(() -> streamLength() == 0 && pendingCount() == 0);
+  }
+
+  @Test
+  void syncsKfMessagesWhenItDispatchesAKfEvent() {
+    String kf = "wk" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+    List<String> msgids = IntStream.range(0, 3).mapToObj(i -> sandbox.queueKfText(kf, "wmCust", "hi " + i, null))
+        .toList();
+    sandbox.injectEmptySyncPages(kf, 1);
+    appender.append(KfSyncHandlerIntegrationTest.kfEvent(kf, sandbox.issueKfToken())).block(T);
+
+    await().atMost(T).until(() -> msgids.stream()
+        .allMatch(id -> redis.hasKey(RedisKeys.inboxSeen("kf:" + id)).block(T)));
+    await().atMost(T).until(() -> streamLength() == 0 && pendingCount() == 0);
+    assertThat(meters.counter("siyu.inbox.processed", "kind", "kf:text", "outcome", "unhandled").count())
+        .isGreaterThanOrEqualTo(3);
+    assertThat(redis.opsForValue().get(RedisKeys.kfCursor("kf", kf)).block(T)).isNotBlank();
   }
 
   // --- helpers -------------------------------------------------------------------------------------
