@@ -165,9 +165,12 @@ class InboxConsumer implements SmartLifecycle {
     return StandardCharsets.UTF_8.decode(buffer.duplicate()).toString();
   }
 
-  /** Claims and processes pending entries of crashed consumers, page by page, until the PEL is walked. */
+  /**
+   * Keeps our own in-flight entries fresh, then claims and processes pending entries of crashed
+   * consumers, page by page, until the PEL is walked.
+   */
   private Mono<Void> claimRound() {
-    return claimFrom("0-0", 0);
+    return stream.touch(List.copyOf(inFlight)).then(claimFrom("0-0", 0));
   }
 
   private Mono<Void> claimFrom(String start, int page) {

@@ -74,9 +74,10 @@ public record InboxProperties(
     return positive(blockTimeout) && blockTimeout.compareTo(shutdownTimeout) < 0;
   }
 
-  @AssertTrue(message = "claim-idle and claim-interval must be positive")
+  /** In-flight entries are kept fresh on each claim tick, so a tick must come before they look idle. */
+  @AssertTrue(message = "claim-idle and claim-interval must be positive and claim-interval shorter than claim-idle")
   boolean isClaimSane() {
-    return positive(claimIdle) && positive(claimInterval);
+    return positive(claimIdle) && positive(claimInterval) && claimInterval.compareTo(claimIdle) < 0;
   }
 
   private static boolean positive(Duration d) {

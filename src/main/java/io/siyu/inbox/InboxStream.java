@@ -5,10 +5,12 @@ import io.siyu.infra.RedisKeys;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.springframework.data.redis.connection.RedisStreamCommands.XClaimOptions;
 import org.springframework.data.redis.connection.stream.ReadOffset;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
@@ -86,6 +88,20 @@ class InboxStream {
         Integer.toString(count), Integer.toString(props.maxAttempts()), Long.toString(clock.millis()));
     return redis.execute(CLAIM, List.of(RedisKeys.inboxStream(), RedisKeys.inboxDeadLetters()), args).next()
         .map(InboxStream::claimPage);
+  }
+
+  /**
+   * Resets the idle time of entries this instance is still processing (XCLAIM JUSTID with min-idle 0,
+   * which leaves the delivery count alone), so a slow handler's entry is not claimed by another
+   * instance, nor counted as a poison delivery, while it is being worked on.
+   */
+  Mono<Void> touch(List<String> ids) {
+    if (ids.isEmpty()) {
+      return Mono.empty();
+    }
+    ByteBuffer key = ByteBuffer.wrap(RedisKeys.inboxStream().getBytes(StandardCharsets.UTF_8));
+    return redis.execute(c -> c.streamCommands().xClaimJustId(key, props.group(), props.consumer(),
+        XClaimOptions.minIdle(Duration.ZERO).ids(ids.toArray(String[]::new)))).then();
   }
 
   Mono<Stats> stats() {

@@ -366,6 +366,27 @@ class InboxConsumerIntegrationTest {
   }
 
   @Test
+  void keepsItsOwnSlowEntriesFreshSoTheyAreNeitherClaimedNorPoisoned() {
+    String key = key();
+    recorder.slowGate = Sinks.empty();
+    recorder.slowStarted.set(false);
+    appender.append(event("test:slow", key)).block(T);
+    await().atMost(T).untilTrue(recorder.slowStarted);
+
+    // several claim idle times (300 ms) and claim ticks (100 ms) pass while the handler works
+    await().during(Duration.ofMillis(1200)).atMost(Duration.ofSeconds(3)).until(() -> {
+      var pending = redis.opsForStream().pending(STREAM, props.group(), Range.unbounded(), 10).block(T);
+      return pending.size() == 1 && pending.get(0).getTotalDeliveryCount() == 1
+          && "test-consumer".equals(pending.get(0).getConsumerName());
+    });
+    recorder.slowGate.tryEmitEmpty();
+
+    await().atMost(T).until(() -> recorder.completed(key) == 1 && streamLength() == 0 && pendingCount() == 0);
+    assertThat(recorder.calls(key)).isEqualTo(1);
+    assertThat(deadLetterWithKey(key)).isNull();
+  }
+
+  @Test
   void blockingReadsUseTheirOwnConnectionNotTheSharedOne() {
     // CLIENT LIST goes over the shared connection: it could not run while a blocked XREADGROUP held it
     await().atMost(T).until(() -> redis.execute(c -> c.serverCommands().getClientList()).collectList().block(T)

@@ -19,16 +19,4 @@ class KfSyncHandlerTest {
     assertThat(page.getMsgList()).extracting(KfSyncHandler::kind)
         .containsExactly("kf:text", "kf:event:enter_session", "kf:event", "kf:unknown");
   }
-
-  @Test
-  void defaultConsumerNameIsUniquePerInstance() {
-    InboxProperties a = new InboxProperties(true, "siyu", null, 64, 64, java.time.Duration.ofSeconds(2), 5,
-        java.time.Duration.ofMillis(500), java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(60),
-        java.time.Duration.ofSeconds(15), java.time.Duration.ofSeconds(15), java.time.Duration.ofSeconds(10),
-        new InboxProperties.Kf(1000, java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(30), 100));
-    InboxProperties b = new InboxProperties(true, "siyu", " ", 64, 64, a.blockTimeout(), 5, a.backoffInitial(),
-        a.backoffMax(), a.claimIdle(), a.claimInterval(), a.shutdownTimeout(), a.metricsRefresh(), a.kf());
-    assertThat(a.consumer()).contains(Long.toString(ProcessHandle.current().pid()));
-    assertThat(a.consumer()).isNotEqualTo(b.consumer());
-  }
 }
