@@ -47,6 +47,7 @@ class InboxConsumer implements SmartLifecycle {
 
   private static final Logger log = LoggerFactory.getLogger(InboxConsumer.class);
   private static final Duration READ_FAILURE_PAUSE = Duration.ofSeconds(1);
+  private static final Duration READ_STOP_GRACE = Duration.ofSeconds(1);
   private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
   private static final int MAX_CLAIM_PAGES_PER_ROUND = 100;
 
@@ -144,6 +145,10 @@ class InboxConsumer implements SmartLifecycle {
             StreamOffset.create(streamKey.duplicate(), ReadOffset.lastConsumed()))
         .map(InboxConsumer::entry)
         .collectList()
+        // a read must end soon after stop even if Redis went away under it (Lettuce would queue it
+        // until reconnected); entries it may still deliver stay pending and are claimed later
+        .takeUntilOther(stopSignal.asMono().then(Mono.delay(props.blockTimeout().plus(READ_STOP_GRACE))))
+        .defaultIfEmpty(List.of())
         .onErrorResume(e -> {
           if (!consuming) {
             return Mono.just(List.of());

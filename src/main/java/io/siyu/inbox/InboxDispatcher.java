@@ -38,6 +38,7 @@ class InboxDispatcher {
   private final InboxProperties props;
   private final MeterRegistry meters;
   private final Clock clock;
+  private volatile List<InboxHandler> handlerList;
 
   InboxDispatcher(ObjectProvider<InboxHandler> handlers, InboxStream stream, InboxProperties props,
                   MeterRegistry meters, Clock clock) {
@@ -58,7 +59,7 @@ class InboxDispatcher {
       return deadLetter(entry, "unknown", new Failure("", e, 0));
     }
     String kind = kindTag(event.kind());
-    List<InboxHandler> matching = handlers.orderedStream().filter(h -> h.supports(event)).toList();
+    List<InboxHandler> matching = handlers().stream().filter(h -> h.supports(event)).toList();
     if (matching.isEmpty()) {
       return stream.ack(entry.id()).doOnSuccess(done -> count(kind, "unhandled")).then();
     }
@@ -77,6 +78,16 @@ class InboxDispatcher {
               first.handler(), first.attempts(), first.error().getClass().getName(), first.error().getMessage());
           return deadLetter(entry, kind, first);
         });
+  }
+
+  /** Looked up on first use, not in the constructor, so handlers may depend on inbox beans themselves. */
+  private List<InboxHandler> handlers() {
+    List<InboxHandler> list = handlerList;
+    if (list == null) {
+      list = handlers.orderedStream().toList();
+      handlerList = list;
+    }
+    return list;
   }
 
   private Mono<Failure> run(InboxHandler handler, InboxEvent event, String kind) {
