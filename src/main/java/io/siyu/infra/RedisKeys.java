@@ -35,9 +35,26 @@ public final class RedisKeys {
     return PREFIX + "{inbox}:duplicates";
   }
 
-  /** The persisted {@code kf/sync_msg} cursor of one customer-service account. */
+  /** Counts inbox entries processed and acknowledged (incremented by the ack script). */
+  public static String inboxProcessedCounter() {
+    return PREFIX + "{inbox}:processed";
+  }
+
+  /**
+   * The persisted {@code kf/sync_msg} cursor of one customer-service account. Shares a hash tag with
+   * {@link #kfSyncLease} because the save-cursor script checks the lease.
+   */
   public static String kfCursor(String app, String openKfId) {
-    return PREFIX + "kf:cursor:" + app + ":" + openKfId;
+    return PREFIX + "kf:" + kfTag(app, openKfId) + ":cursor";
+  }
+
+  /** The lease that lets one sync of a customer-service account run at a time, across instances. */
+  public static String kfSyncLease(String app, String openKfId) {
+    return PREFIX + "kf:" + kfTag(app, openKfId) + ":lease";
+  }
+
+  private static String kfTag(String app, String openKfId) {
+    return "{" + app + ":" + openKfId + "}";
   }
 
   // --- wecom --------------------------------------------------------------------------------------
