@@ -4,7 +4,7 @@
 # load against a trivial endpoint of the same server. Prints callbacks/s, ack p50/p99, the ratio, the
 # server's peak RSS, and checks in Redis that no event was lost or appended twice.
 #
-#   scripts/bench-ingress.sh [count=100000] [concurrency=64] [duplicate-percent=10]
+#   scripts/bench-ingress.sh [count=100000] [concurrency=64] [duplicate-percent=10] [warmup=40000]
 #
 # Environment: BENCH_JAVA_OPTS (server JVM flags), BENCH_FSYNC (always|everysec, default always).
 set -euo pipefail
@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 count=${1:-100000}
 concurrency=${2:-64}
 dup=${3:-10}
+warmup=${4:-40000}
 port=${BENCH_PORT:-18080}
 redis_port=${BENCH_REDIS_PORT:-16379}
 fsync=${BENCH_FSYNC:-always}
@@ -28,7 +29,7 @@ java $java_opts -jar target/siyu.jar \
   --siyu.redis.embedded.port="$redis_port" \
   --siyu.redis.embedded.dir="$work/redis" \
   --siyu.redis.embedded.appendfsync="$fsync" \
-  --siyu.wecom.mode=sandbox \
+  --siyu.wecom.mode=sandbox ${BENCH_SERVER_ARGS:-} \
   --logging.level.root=WARN > "$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
@@ -43,7 +44,7 @@ curl -fs "http://127.0.0.1:$port/actuator/health" >/dev/null || { echo "server d
 echo "== Siyu ingress benchmark $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, fsync=$fsync, server JVM: $java_opts"
 set +e
 java -Xmx1g -cp "target/test-classes:target/classes:$(cat target/bench.classpath)" io.siyu.bench.IngressLoad \
-  127.0.0.1 "$port" "$redis_port" "$count" "$concurrency" "$dup"
+  127.0.0.1 "$port" "$redis_port" "$count" "$concurrency" "$dup" "$warmup"
 rc=$?
 set -e
 rss_kb=$(awk '/VmHWM/ {print $2}' /proc/$server/status)

@@ -1,12 +1,16 @@
 package io.siyu.sandbox;
 
 import java.util.List;
+import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestMethod;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
@@ -49,13 +53,13 @@ class SandboxAdminController {
   }
 
   /**
-   * The cheapest answer this server can give ({@code success}, like the ingress): the benchmark's
-   * baseline, so that callbacks/s is reported as a ratio of what the same server and client reach
-   * without any callback work.
+   * The cheapest answer this server can give to a callback-shaped request: it reads and drops the body
+   * and answers {@code success}. The ingress benchmark sends it the same requests as the callback
+   * endpoint and reports callbacks/s as a ratio of this baseline.
    */
-  @GetMapping("/sandbox/noop")
-  String noop() {
-    return "success";
+  @RequestMapping(path = "/sandbox/noop", method = {RequestMethod.GET, RequestMethod.POST})
+  Mono<String> noop(ServerHttpRequest request) {
+    return DataBufferUtils.join(request.getBody()).map(DataBufferUtils::release).then(Mono.just("success"));
   }
 
   @PostMapping("/sandbox/reset")

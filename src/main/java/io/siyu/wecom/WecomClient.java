@@ -91,8 +91,10 @@ public class WecomClient implements ApplicationListener<WebServerInitializedEven
     if (service == null) {
       return Mono.error(new IllegalArgumentException("unknown WeCom app " + app));
     }
-    return attempt(app, api, service, fn, false)
-        .onErrorResume(WecomErrors.TokenRejected.class, first -> attempt(app, api, service, fn, true)
+    // WxJava has already expired the refused token (compare-and-expire, see WecomTokenStorage), so the
+    // one retry fetches a fresh token unless another caller already did.
+    return attempt(app, api, service, fn)
+        .onErrorResume(WecomErrors.TokenRejected.class, first -> attempt(app, api, service, fn)
             .onErrorMap(WecomErrors.TokenRejected.class,
                 again -> new WecomApiException(app, api, again.errcode, again.errmsg, again)))
         .retryWhen(retry);
@@ -120,9 +122,9 @@ public class WecomClient implements ApplicationListener<WebServerInitializedEven
     return t instanceof Transient && !(t instanceof WecomRateLimitedException);
   }
 
-  private <T> Mono<T> attempt(String app, String api, WxCpService service, WecomCall<T> fn, boolean expireFirst) {
+  private <T> Mono<T> attempt(String app, String api, WxCpService service, WecomCall<T> fn) {
     return limiter.acquire(app, api)
-        .then(Mono.fromCallable(() -> run(app, api, service, fn, expireFirst)).subscribeOn(scheduler))
+        .then(Mono.fromCallable(() -> run(app, api, service, fn)).subscribeOn(scheduler))
         .onErrorMap(RejectedExecutionException.class, e -> {
           WecomException mapped = (WecomException) WecomErrors.classify(app, api, e);
           count(app, api, WecomErrors.tag(mapped));
@@ -131,12 +133,9 @@ public class WecomClient implements ApplicationListener<WebServerInitializedEven
         .doOnError(WecomRateLimitedException.class, e -> count(app, api, WecomErrors.tag(e)));
   }
 
-  private <T> T run(String app, String api, WxCpService service, WecomCall<T> fn, boolean expireFirst) {
+  private <T> T run(String app, String api, WxCpService service, WecomCall<T> fn) {
     Timer.Sample sample = Timer.start(meters);
     try {
-      if (expireFirst) {
-        service.getWxCpConfigStorage().expireAccessToken();
-      }
       T result = fn.apply(service);
       count(app, api, "0");
       return result;

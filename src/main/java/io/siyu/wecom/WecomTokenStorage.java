@@ -1,11 +1,14 @@
 package io.siyu.wecom;
 
+import io.siyu.infra.LuaScripts;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.Lock;
 import me.chanjar.weixin.cp.config.impl.WxCpRedisTemplateConfigImpl;
 import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
 
 /**
  * WxJava's Redis config storage (access token shared by every instance under
@@ -13,16 +16,46 @@ import org.springframework.data.redis.core.StringRedisTemplate;
  * {@code RedisTemplateSimpleDistributedLock.lock()} (SET NX PX 60 s) spins forever in 1 s sleeps while
  * another instance holds it; ours gives up after {@code token-lock-wait} with a transient failure.
  * Runs only on the wecom scheduler, never on the event loop.
+ *
+ * <p>Expiry is compare-and-expire: WxJava expires the token whenever a call is refused with a token error,
+ * and WxJava reads "expired?" and the token as two Redis commands. With many calls in flight on a stale
+ * token, each refusal deleted whatever token was stored — including the fresh one another call had just
+ * fetched, which that call then read as null. Each thread remembers the token it read, and an expiry
+ * deletes the stored token only if it is still that one.
  */
 final class WecomTokenStorage extends WxCpRedisTemplateConfigImpl {
 
   private static final long serialVersionUID = 1L;
 
+  private static final RedisScript<Long> EXPIRE_IF_CURRENT = LuaScripts.load("wecom/expire_token_if_current.lua", Long.class);
+
   private final transient Duration lockWait;
+  private final transient StringRedisTemplate redis;
+  /** The token this thread last read for a call; WxJava runs a call on one thread from read to expiry. */
+  private final transient ThreadLocal<String> lastRead = new ThreadLocal<>();
 
   WecomTokenStorage(StringRedisTemplate redis, String keyPrefix, Duration lockWait) {
     super(redis, keyPrefix);
+    this.redis = redis;
     this.lockWait = lockWait;
+  }
+
+  @Override
+  public String getAccessToken() {
+    String token = super.getAccessToken();
+    lastRead.set(token);
+    return token;
+  }
+
+  @Override
+  public void expireAccessToken() {
+    String used = lastRead.get();
+    if (used == null) {
+      // This thread never read a token (or read none): nothing to compare, expire what is stored.
+      super.expireAccessToken();
+      return;
+    }
+    redis.execute(EXPIRE_IF_CURRENT, List.of(accessTokenKey), used);
   }
 
   @Override

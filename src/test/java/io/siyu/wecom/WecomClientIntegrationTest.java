@@ -138,6 +138,38 @@ class WecomClientIntegrationTest {
   }
 
   @Test
+  void concurrentCallsOnAStaleTokenAllSucceed() {
+    StepVerifier.create(client.call("app", SEND, sendTo("zhangsan"))).expectNextCount(1).verifyComplete();
+    for (int round = 0; round < 5; round++) {
+      sandbox.reset(); // the sandbox forgets its tokens: the one shared in Redis is stale for every caller
+      List<WxCpMessageSendResult> results = Flux.range(0, 24)
+          .flatMap(i -> client.call("app", SEND, sendTo("zhangsan")), 12)
+          .collectList().block(Duration.ofSeconds(30));
+      assertThat(results).as("round %d", round).hasSize(24);
+    }
+  }
+
+  @Test
+  void aStaleCallersExpiryLeavesTheFresherTokenInPlace() throws Exception {
+    WxCpService service = client.service("app");
+    WecomTokenStorage storage = (WecomTokenStorage) service.getWxCpConfigStorage();
+    java.util.concurrent.ExecutorService staleCaller = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      String stale = staleCaller.submit(() -> service.getAccessToken(false)).get();
+      String fresh = service.getAccessToken(true); // another caller refreshed meanwhile
+      assertThat(fresh).isNotEqualTo(stale);
+
+      staleCaller.submit(storage::expireAccessToken).get(); // WeCom refused the stale token
+      assertThat(storage.getAccessToken()).isEqualTo(fresh);
+
+      storage.expireAccessToken(); // this thread's own token was refused: it goes
+      assertThat(storage.isAccessTokenExpired()).isTrue();
+    } finally {
+      staleCaller.shutdownNow();
+    }
+  }
+
+  @Test
   void tokenStillRejectedAfterTheRefreshIsPermanentAndNotRetriedAgain() {
     StepVerifier.create(client.call("app", SEND, sendTo("zhangsan"))).expectNextCount(1).verifyComplete();
     // the refreshed token works, but the API keeps answering 42001: one refresh, then give up
