@@ -1,12 +1,18 @@
 package io.siyu.infra;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.embedded.RedisServer;
@@ -14,20 +20,30 @@ import redis.embedded.RedisServer;
 /**
  * The real {@code redis-server} 6.2 binary shipped in embedded-redis, run as a child process.
  *
+ * <p>embedded-redis supplies the binary and its command line; the process is started and stopped here
+ * because the library's {@code start()} always registers a JVM shutdown hook that kills the server while
+ * Spring's graceful shutdown is still acknowledging in-flight work. Here the application context stops
+ * the server after everything that uses Redis; a fallback hook only waits for that and kills the server
+ * if the context never closes, so no orphan outlives the JVM.
+ *
  * <p>Tests set {@code shared-per-jvm} so every cached application context of one test JVM talks to one
- * server, stopped by a shutdown hook; the application stops its own server on context close.
+ * server, stopped at JVM exit.
  */
 public final class EmbeddedRedis implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(EmbeddedRedis.class);
+  private static final Duration READY_TIMEOUT = Duration.ofSeconds(20);
+  /** How long the fallback hook lets the context's graceful shutdown run before killing the server. */
+  private static final Duration FALLBACK_GRACE = Duration.ofSeconds(60);
+  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
   private static EmbeddedRedis shared;
 
-  private final RedisServer server;
+  private final Process process;
   private final int port;
   private final boolean sharedInstance;
 
-  private EmbeddedRedis(RedisServer server, int port, boolean sharedInstance) {
-    this.server = server;
+  private EmbeddedRedis(Process process, int port, boolean sharedInstance) {
+    this.process = process;
     this.port = port;
     this.sharedInstance = sharedInstance;
   }
@@ -37,8 +53,6 @@ public final class EmbeddedRedis implements AutoCloseable {
       synchronized (EmbeddedRedis.class) {
         if (shared == null) {
           shared = launch(props, true);
-          EmbeddedRedis s = shared;
-          Runtime.getRuntime().addShutdownHook(new Thread(s::stopNow, "embedded-redis-stop"));
         }
         return shared;
       }
@@ -51,7 +65,7 @@ public final class EmbeddedRedis implements AutoCloseable {
     Path dir = Path.of(props.dir()).toAbsolutePath().normalize();
     try {
       Files.createDirectories(dir);
-      RedisServer server = RedisServer.newRedisServer()
+      List<String> command = RedisServer.newRedisServer()
           .port(port)
           .bind("127.0.0.1")
           .setting("dir " + dir)
@@ -59,15 +73,59 @@ public final class EmbeddedRedis implements AutoCloseable {
           .setting("appendfsync " + props.appendfsync())
           .setting("save \"\"")
           .setting("protected-mode yes")
-          .onShutdownForceStop(true)
-          .build();
-      server.start();
+          .setting("logfile " + dir.resolve("redis.log"))
+          .buildCommandArgs();
+      Process process = new ProcessBuilder(command)
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .start();
+      EmbeddedRedis redis = new EmbeddedRedis(process, port, sharedInstance);
+      Runtime.getRuntime().addShutdownHook(new Thread(redis::fallbackStop, "embedded-redis-fallback-stop"));
+      redis.awaitReady(dir);
       log.info("Embedded redis-server started on 127.0.0.1:{} with data in {}", port, dir);
-      return new EmbeddedRedis(server, port, sharedInstance);
+      return redis;
     } catch (IOException e) {
       throw new IllegalStateException(
           "siyu.redis.embedded: could not start the embedded redis-server on port " + port + " in " + dir
               + " (set siyu.redis.embedded.port, or configure spring.data.redis.host for an external Redis)", e);
+    }
+  }
+
+  /** Polls with PING until the server answers: its log line is not a reliable signal across versions. */
+  private void awaitReady(Path dir) throws IOException {
+    long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IOException("redis-server exited with code " + process.exitValue()
+            + " (port " + port + " in use? see " + dir.resolve("redis.log") + ")");
+      }
+      if (pong()) {
+        return;
+      }
+      try {
+        Thread.sleep(20); // start-up only, off any event loop
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while waiting for redis-server", e);
+      }
+    }
+    process.destroyForcibly();
+    throw new IOException("redis-server did not answer PING within " + READY_TIMEOUT.toSeconds() + " s");
+  }
+
+  private boolean pong() {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
+      socket.setSoTimeout(500);
+      OutputStream out = socket.getOutputStream();
+      out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      byte[] reply = new byte[7];
+      InputStream in = socket.getInputStream();
+      int n = in.read(reply);
+      return n > 0 && new String(reply, 0, n, StandardCharsets.US_ASCII).startsWith("+PONG");
+    } catch (IOException e) {
+      return false;
     }
   }
 
@@ -87,17 +145,38 @@ public final class EmbeddedRedis implements AutoCloseable {
   @Override
   public void close() {
     if (!sharedInstance) {
-      stopNow();
+      stop();
     }
   }
 
-  private void stopNow() {
+  private void fallbackStop() {
     try {
-      Instant start = Instant.now();
-      server.stop();
-      log.info("Embedded redis-server stopped in {} ms", Duration.between(start, Instant.now()).toMillis());
-    } catch (IOException e) {
-      log.warn("Embedded redis-server did not stop cleanly: {}", e.getMessage());
+      // The application context normally stops the server first; a shared (test) server is stopped here.
+      if (!sharedInstance && process.waitFor(FALLBACK_GRACE.toSeconds(), TimeUnit.SECONDS)) {
+        return;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
+    stop();
+  }
+
+  /** SIGTERM: redis-server flushes its AOF and exits; killed if it does not within the stop timeout. */
+  private synchronized void stop() {
+    if (!process.isAlive()) {
+      return;
+    }
+    long start = System.nanoTime();
+    process.destroy();
+    try {
+      if (!process.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+        log.warn("Embedded redis-server did not stop within {} s; killing it", STOP_TIMEOUT.toSeconds());
+        process.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroyForcibly();
+    }
+    log.info("Embedded redis-server stopped in {} ms", Duration.ofNanos(System.nanoTime() - start).toMillis());
   }
 }

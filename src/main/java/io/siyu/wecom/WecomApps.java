@@ -47,7 +47,9 @@ public final class WecomApps {
     };
     Map<String, WecomProperties.App> configured = new TreeMap<>(props.apps());
     if (configured.isEmpty()) {
-      throw new IllegalStateException("siyu.wecom.apps: no WeCom app is configured; define at least one under siyu.wecom.apps.<name>");
+      throw new IllegalStateException("siyu.wecom.apps: no WeCom app is configured; define at least one under siyu.wecom.apps.<name>"
+          + " (Siyu reads config/application.yml from the working directory: start it from the repository root"
+          + " with ./scripts/run.sh, or pass --spring.config.additional-location=<dir>/)");
     }
     Map<String, AppCredentials> apps = new LinkedHashMap<>();
     int nextAgentId = 1000001;

@@ -38,7 +38,7 @@ public record WecomProperties(
     @Pattern(regexp = "|[A-Za-z0-9]{1,64}", message = "must be the corp id (letters and digits) or empty") String corpId,
     String baseApiUrl,
     @Valid @DefaultValue Callback callback,
-    @Valid Map<@Pattern(regexp = "[a-z][a-z0-9-]{0,31}", message = "app names are lowercase letters, digits and '-'") String, @Valid App> apps) {
+    Map<@Pattern(regexp = "[a-z][a-z0-9-]{0,31}", message = "app names are lowercase letters, digits and '-'") String, @Valid App> apps) {
 
   public WecomProperties {
     apps = apps == null ? Map.of() : Map.copyOf(apps);
