@@ -51,8 +51,8 @@ final class WecomTokenStorage extends WxCpRedisTemplateConfigImpl {
   public void expireAccessToken() {
     String used = lastRead.get();
     if (used == null) {
-      // This thread never read a token (or read none): nothing to compare, expire what is stored.
-      super.expireAccessToken();
+      // The refused call sent no token (the key vanished between WxJava's expiry check and its read):
+      // that says nothing about the stored token, which may be a fresh one; the retry fetches if needed.
       return;
     }
     redis.execute(EXPIRE_IF_CURRENT, List.of(accessTokenKey), used);
