@@ -117,7 +117,14 @@ class InboxDispatcher {
     fields.put("handler", failure.handler());
     fields.put("attempts", Integer.toString(failure.attempts()));
     fields.put("failedAt", Long.toString(clock.millis()));
-    return stream.deadLetter(entry.id(), fields).doOnSuccess(done -> count(kind, "dead")).then();
+    return stream.deadLetter(entry.id(), fields).doOnSuccess(done -> {
+      if (Boolean.TRUE.equals(done)) {
+        count(kind, "dead");
+      } else {
+        // another delivery of the same entry (a claim after a stall) finished it first
+        log.warn("inbox entry {} kind {} was no longer pending when dead-lettering; left as finished", entry.id(), kind);
+      }
+    }).then();
   }
 
   void count(String kind, String outcome) {
