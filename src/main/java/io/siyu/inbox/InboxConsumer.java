@@ -218,7 +218,8 @@ class InboxConsumer implements SmartLifecycle {
 
   @Override
   public void stop() {
-    throw new UnsupportedOperationException("stop(Runnable) is used");
+    // Spring calls stop(Runnable); a direct stop() starts the same drain without waiting for it.
+    stop(() -> { });
   }
 
   @Override
