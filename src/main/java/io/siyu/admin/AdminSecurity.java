@@ -110,7 +110,7 @@ class AdminSecurity {
       return Mono.empty();
     }
     if (!header.regionMatches(true, 0, BEARER, 0, BEARER.length()) || header.substring(BEARER.length()).isBlank()) {
-      log.warn("Admin API request with a malformed Authorization header: {} {}",
+      log.debug("Admin API request with a malformed Authorization header: {} {}",
           exchange.getRequest().getMethod(), exchange.getRequest().getPath());
       return Mono.error(new BadCredentialsException("Malformed Authorization header"));
     }
