@@ -73,4 +73,11 @@ public final class RedisKeys {
   public static String personTag(String personId) {
     return "{p:" + personId + "}";
   }
+
+  // --- admin --------------------------------------------------------------------------------------
+
+  /** The per-install secret of signed customer links in sandbox mode (real mode takes it from config). */
+  public static String linkSecret() {
+    return PREFIX + "admin:link-secret";
+  }
 }
