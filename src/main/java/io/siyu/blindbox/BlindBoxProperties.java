@@ -51,7 +51,7 @@ import org.springframework.validation.annotation.Validated;
  */
 @Validated
 @ConfigurationProperties("siyu.blindbox")
-public record BlindBoxProperties(@Valid @DefaultValue Map<@Pattern(regexp = ID, message = ID_MESSAGE) String, @Valid Pool> pools) {
+public record BlindBoxProperties(@DefaultValue Map<@Pattern(regexp = ID, message = ID_MESSAGE) String, @Valid Pool> pools) {
 
   static final String ID = "[a-z0-9_-]{1,32}";
   static final String ID_MESSAGE = "must be 1 to 32 characters of a-z, 0-9, _ and -";
