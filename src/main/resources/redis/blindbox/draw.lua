@@ -29,13 +29,20 @@ if redis.call('SISMEMBER', KEYS[2], person) == 1 then
   redis.call('HINCRBY', KEYS[5], 'blacklisted', 1)
 else
   local n = tonumber(ARGV[9])
+  local ids, wonFields = {}, {}
+  for i = 0, n - 1 do
+    ids[i + 1] = ARGV[10 + i * 6]
+    wonFields[i + 1] = pool .. '|' .. ids[i + 1]
+  end
+  -- two HMGETs instead of two HGETs per prize: fewer calls into Redis from the script
+  local stocks = redis.call('HMGET', KEYS[3], unpack(ids))
+  local wons = redis.call('HMGET', KEYS[4], unpack(wonFields))
   local candidates = {}
   local total = 0
   for i = 0, n - 1 do
     local base = 10 + i * 6
-    local id = ARGV[base]
-    local stock = tonumber(redis.call('HGET', KEYS[3], id) or '0')
-    local won = tonumber(redis.call('HGET', KEYS[4], pool .. '|' .. id) or '0')
+    local stock = tonumber(stocks[i + 1] or '0')
+    local won = tonumber(wons[i + 1] or '0')
     local codes = tonumber(ARGV[base + 5])
     if stock > 0 and won < tonumber(ARGV[base + 4])
         and (codes == 0 or redis.call('LLEN', KEYS[codes]) > 0) then
