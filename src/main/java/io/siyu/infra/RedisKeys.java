@@ -80,4 +80,43 @@ public final class RedisKeys {
   public static String linkSecret() {
     return PREFIX + "admin:link-secret";
   }
+
+  // --- blindbox: every key shares the {bb} slot so the draw script touches one slot ----------------
+
+  private static final String BB = PREFIX + "{bb}:";
+
+  /** Hash prizeId → remaining stock of one pool. */
+  public static String blindboxStock(String poolId) {
+    return BB + "stock:" + poolId;
+  }
+
+  /** List of the unused codes of one coupon prize (popped by the draw script). */
+  public static String blindboxCodes(String poolId, String prizeId) {
+    return BB + "codes:" + poolId + ":" + prizeId;
+  }
+
+  /** Set of every code ever uploaded for one coupon prize, issued or not: uploads are deduped against it. */
+  public static String blindboxCodesSeen(String poolId, String prizeId) {
+    return BB + "codes-seen:" + poolId + ":" + prizeId;
+  }
+
+  /** Hash step → recorded draw result (JSON) of one person: the draw script's replay record. */
+  public static String blindboxDraws(String personId) {
+    return BB + "draws:" + personId;
+  }
+
+  /** Hash {@code <poolId>|<prizeId>} → prizes of that kind this person has won (per-person limits). */
+  public static String blindboxPersonCounts(String personId) {
+    return BB + "won:" + personId;
+  }
+
+  /** Set of blacklisted person ids. */
+  public static String blindboxBlacklist() {
+    return BB + "blacklist";
+  }
+
+  /** Hash of one pool's statistics: {@code won:<prizeId>}, {@code fallback}, {@code empty}, {@code blacklisted}. */
+  public static String blindboxStats(String poolId) {
+    return BB + "stats:" + poolId;
+  }
 }
