@@ -186,6 +186,27 @@ class OutboxIntegrationTest {
   }
 
   @Test
+  void kfRefusedByWecomMovesToTheNextChannelAndClosesTheSessionForLaterMessages() {
+    // Our view says the session is open, WeCom's does not (95002): next channel, and no more kf tries.
+    String payload = "{\"msgid\":\"m-" + ext + "\",\"open_kfid\":\"" + kf + "\",\"external_userid\":\"" + ext
+        + "\",\"send_time\":" + clock.instant().getEpochSecond() + ",\"origin\":3,\"msgtype\":\"text\"}";
+    kfHandler.handle(new InboxEvent("", "kf", "kf:text", "kf:m-" + ext, InboxEvent.JSON, payload, clock.instant()))
+        .block(T);
+    OutboxMessage first = new OutboxMessage(key("k1"), null, new OutboxMessage.Recipient(ext, OWNER, null, null, kf),
+        text("a"), 0, null, "campaign");
+    OutboxMessage second = new OutboxMessage(key("k2"), null, first.to(), text("b"), 0, null, "campaign");
+
+    outbox.enqueue(first).block(T);
+    deliver();
+    outbox.enqueue(second).block(T);
+    deliver();
+
+    assertThat(callsFor("kf/send_msg", "touser", ext)).extracting(SandboxCall::errcode).containsExactly(95002);
+    assertThat(status(first).channel()).isEqualTo("template");
+    assertThat(status(second).channel()).isEqualTo("todo");
+  }
+
+  @Test
   void replayedCustomerMessageDoesNotResetTheKfCount() {
     InboxEvent event = customerWrites();
     for (int i = 0; i < 5; i++) {
