@@ -69,6 +69,58 @@ public final class RedisKeys {
     return PREFIX + "wecom:rate:{" + api + "}";
   }
 
+  // --- outbox: entries, the due and in-flight sets and the stats share the {outbox} slot -----------
+
+  /** One outbox entry (a hash: message JSON, status, channel, attempts, lease, timestamps). */
+  public static String outboxEntry(String key) {
+    return outboxEntryPrefix() + key;
+  }
+
+  /** Prefix of {@link #outboxEntry}: the claim script builds entry keys from the due set's members. */
+  public static String outboxEntryPrefix() {
+    return PREFIX + "{outbox}:m:";
+  }
+
+  /** Entries waiting to be delivered, scored by due time (epoch ms). */
+  public static String outboxDue() {
+    return PREFIX + "{outbox}:due";
+  }
+
+  /** Entries claimed by a worker, scored by lease expiry (epoch ms); an expired lease makes them due again. */
+  public static String outboxInflight() {
+    return PREFIX + "{outbox}:inflight";
+  }
+
+  /** Counts by status ({@code status:<s>}) and sends by channel ({@code channel:<c>}). */
+  public static String outboxStats() {
+    return PREFIX + "{outbox}:stats";
+  }
+
+  /** Messages reserved for a person on one day ({@code yyyyMMdd} in the brand's zone). */
+  public static String outboxCapDay(String personId, String day) {
+    return PREFIX + "outbox:" + personTag(personId) + ":cap:d:" + day;
+  }
+
+  /** Messages reserved for a person in one ISO week ({@code yyyy-Www} in the brand's zone). */
+  public static String outboxCapWeek(String personId, String week) {
+    return PREFIX + "outbox:" + personTag(personId) + ":cap:w:" + week;
+  }
+
+  /** Marks that an outbox key already counts against the person's caps (value: {@code day|week}). */
+  public static String outboxCapReservation(String personId, String outboxKey) {
+    return PREFIX + "outbox:" + personTag(personId) + ":cap:r:" + outboxKey;
+  }
+
+  /** A customer's kf session as the outbox tracks it: last customer message time and sends since. */
+  public static String outboxKfSession(String openKfId, String externalUserId) {
+    return PREFIX + "outbox:kfs:{" + openKfId + ":" + externalUserId + "}";
+  }
+
+  /** add_msg_template sends to one customer (sorted set of outbox keys by send time). */
+  public static String outboxTemplateSends(String externalUserId) {
+    return PREFIX + "outbox:tmpl:{e:" + externalUserId + "}";
+  }
+
   /** Per-person keys share {@code {p:<personId>}} so one script can touch all of them. */
   public static String personTag(String personId) {
     return "{p:" + personId + "}";

@@ -439,7 +439,7 @@ class InboxConsumerIntegrationTest {
     await().atMost(T).until(() -> msgids.stream()
         .allMatch(id -> redis.hasKey(RedisKeys.inboxSeen("kf:" + id)).block(T)));
     await().atMost(T).until(() -> streamLength() == 0 && pendingCount() == 0);
-    assertThat(meters.counter("siyu.inbox.processed", "kind", "kf:text", "outcome", "unhandled").count())
+    assertThat(meters.counter("siyu.inbox.processed", "kind", "kf:text", "outcome", "handled").count())
         .isGreaterThanOrEqualTo(3);
     assertThat(redis.opsForValue().get(RedisKeys.kfCursor("kf", kf)).block(T)).isNotBlank();
   }

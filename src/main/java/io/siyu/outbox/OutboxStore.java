@@ -1,0 +1,147 @@
+package io.siyu.outbox;
+
+import io.siyu.infra.LuaScripts;
+import io.siyu.infra.RedisKeys;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
+import org.springframework.stereotype.Component;
+import reactor.core.publisher.Mono;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The entries' Redis state. Every status change is one script that checks the lease holder, so the
+ * status moves queued → sending (leased) → sent | dead | expired, or back to queued (deferred, retried),
+ * and nothing else.
+ */
+@Component
+class OutboxStore {
+
+  @SuppressWarnings("rawtypes")
+  private static final RedisScript<List> ENQUEUE = LuaScripts.load("outbox/enqueue.lua", List.class);
+  @SuppressWarnings("rawtypes")
+  private static final RedisScript<List> CLAIM = LuaScripts.load("outbox/claim.lua", List.class);
+  private static final RedisScript<Long> BEGIN = LuaScripts.load("outbox/begin.lua", Long.class);
+  private static final RedisScript<Long> FINISH = LuaScripts.load("outbox/finish.lua", Long.class);
+  private static final int CLAIM_STRIDE = 6;
+
+  private final ReactiveStringRedisTemplate redis;
+  private final JsonMapper json;
+  private final OutboxProperties props;
+
+  OutboxStore(ReactiveStringRedisTemplate redis, JsonMapper json, OutboxProperties props) {
+    this.redis = redis;
+    this.json = json;
+    this.props = props;
+  }
+
+  /** Outcome values of {@link #finish}; also the entry's status afterwards. */
+  enum Outcome {
+    QUEUED, SENT, DEAD, EXPIRED;
+
+    String value() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /** One claimed entry: the lease token proves the claim. */
+  record Claimed(String key, OutboxMessage message, int attempts, int from, int deliveries, boolean redelivered,
+                 String token) {}
+
+  Mono<Outbox.Receipt> enqueue(OutboxMessage m, Instant now) {
+    String body = json.writeValueAsString(m);
+    List<String> keys = List.of(RedisKeys.outboxEntry(m.key()), RedisKeys.outboxDue(), RedisKeys.outboxStats());
+    List<String> args = List.of(m.key(), m.personId() == null ? "" : m.personId(), body,
+        Long.toString(now.toEpochMilli()), Integer.toString(m.priority()),
+        m.deadline() == null ? "" : Long.toString(m.deadline().toEpochMilli()), m.source());
+    return redis.execute(ENQUEUE, keys, args).next()
+        .map(r -> new Outbox.Receipt(m.key(), ((Number) r.get(0)).longValue() == 1L, String.valueOf(r.get(1))));
+  }
+
+  Mono<List<Claimed>> claim(Instant now, int batch, String token) {
+    List<String> keys = List.of(RedisKeys.outboxDue(), RedisKeys.outboxInflight(), RedisKeys.outboxStats());
+    List<String> args = List.of(Long.toString(now.toEpochMilli()), Integer.toString(batch),
+        Long.toString(props.lease().toMillis()), token, RedisKeys.outboxEntryPrefix());
+    return redis.execute(CLAIM, keys, args).next().map(raw -> {
+      List<Claimed> out = new ArrayList<>();
+      for (int i = 0; i + CLAIM_STRIDE <= raw.size(); i += CLAIM_STRIDE) {
+        OutboxMessage m = json.readValue(String.valueOf(raw.get(i + 1)), OutboxMessage.class);
+        out.add(new Claimed(String.valueOf(raw.get(i)), m, Integer.parseInt(String.valueOf(raw.get(i + 2))),
+            Integer.parseInt(String.valueOf(raw.get(i + 3))), Integer.parseInt(String.valueOf(raw.get(i + 4))),
+            "1".equals(String.valueOf(raw.get(i + 5))), token));
+      }
+      return List.copyOf(out);
+    }).defaultIfEmpty(List.of());
+  }
+
+  /** True when the caller still holds the lease (now renewed); false when another worker took the entry. */
+  Mono<Boolean> begin(Claimed c, Instant now, Channel channel) {
+    return redis.execute(BEGIN, List.of(RedisKeys.outboxEntry(c.key()), RedisKeys.outboxInflight()),
+            List.of(c.key(), c.token(), Long.toString(now.toEpochMilli()), Long.toString(props.lease().toMillis()),
+                channel.id()))
+        .next().map(n -> n == 1L);
+  }
+
+  /**
+   * Records an outcome for the lease holder. {@code dueAt}/{@code from} matter for {@link Outcome#QUEUED}.
+   * False when the lease was lost (another worker has the entry; nothing recorded).
+   */
+  Mono<Boolean> finish(Claimed c, Instant now, Outcome outcome, Channel channel, Instant dueAt, int from,
+                       int attemptsAdded, String error) {
+    List<String> keys = List.of(RedisKeys.outboxEntry(c.key()), RedisKeys.outboxDue(), RedisKeys.outboxInflight(),
+        RedisKeys.outboxStats());
+    List<String> args = List.of(c.key(), c.token(), Long.toString(now.toEpochMilli()), outcome.value(),
+        channel == null ? "" : channel.id(), Long.toString((dueAt == null ? now : dueAt).toEpochMilli()),
+        Integer.toString(from), Integer.toString(attemptsAdded), error == null ? "" : error,
+        Long.toString(props.retention().toMillis()));
+    return redis.execute(FINISH, keys, args).next().map(n -> n == 1L);
+  }
+
+  Mono<Outbox.Status> status(String key) {
+    return redis.<String, String>opsForHash().entries(RedisKeys.outboxEntry(key))
+        .collectMap(Map.Entry::getKey, Map.Entry::getValue)
+        .filter(m -> m.containsKey("status"))
+        .map(m -> new Outbox.Status(key, m.get("status"), m.get("channel"), intOf(m.get("attempts")),
+            m.get("lastError"), m.get("source"), m.get("person"), instantOf(m.get("createdAt")),
+            instantOf(m.get("updatedAt")), instantOf(m.get("dueAt")), instantOf(m.get("doneAt"))));
+  }
+
+  Mono<Outbox.Stats> stats() {
+    Mono<Map<String, Long>> counts = redis.<String, String>opsForHash().entries(RedisKeys.outboxStats())
+        .collectMap(Map.Entry::getKey, e -> Long.parseLong(e.getValue()));
+    return Mono.zip(counts, redis.opsForZSet().size(RedisKeys.outboxDue()),
+        redis.opsForZSet().size(RedisKeys.outboxInflight())).map(t -> {
+          Map<String, Long> byStatus = new HashMap<>();
+          Map<String, Long> byChannel = new HashMap<>();
+          for (String s : Outbox.STATUSES) {
+            byStatus.put(s, 0L);
+          }
+          for (Channel ch : Channel.values()) {
+            byChannel.put(ch.id(), 0L);
+          }
+          long redelivered = 0;
+          for (Map.Entry<String, Long> e : t.getT1().entrySet()) {
+            if (e.getKey().startsWith("status:")) {
+              byStatus.put(e.getKey().substring(7), e.getValue());
+            } else if (e.getKey().startsWith("channel:")) {
+              byChannel.put(e.getKey().substring(8), e.getValue());
+            } else if (e.getKey().equals("redelivered")) {
+              redelivered = e.getValue();
+            }
+          }
+          return new Outbox.Stats(Map.copyOf(byStatus), Map.copyOf(byChannel), t.getT2(), t.getT3(), redelivered);
+        });
+  }
+
+  private static int intOf(String s) {
+    return s == null || s.isEmpty() ? 0 : Integer.parseInt(s);
+  }
+
+  private static Instant instantOf(String s) {
+    return s == null || s.isEmpty() ? null : Instant.ofEpochMilli(Long.parseLong(s));
+  }
+}
