@@ -61,6 +61,29 @@ public final class EmbeddedRedis implements AutoCloseable {
   }
 
   private static EmbeddedRedis launch(EmbeddedRedisProperties props, boolean sharedInstance) {
+    // A free port is only free until someone else binds it; with port 0 a lost race is retried.
+    int attempts = props.port() == 0 ? 3 : 1;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return launchOnce(props, sharedInstance);
+      } catch (PortTakenException e) {
+        if (attempt >= attempts) {
+          throw new IllegalStateException("siyu.redis.embedded.port: " + e.getMessage()
+              + " (set another siyu.redis.embedded.port, or 0 for a free one)", e);
+        }
+        log.info("Embedded redis-server lost its port to another process ({}); trying another", e.getMessage());
+      }
+    }
+  }
+
+  /** Our redis-server could not have the port: something else answers there, or it exited. */
+  private static final class PortTakenException extends IOException {
+    PortTakenException(String message) {
+      super(message);
+    }
+  }
+
+  private static EmbeddedRedis launchOnce(EmbeddedRedisProperties props, boolean sharedInstance) throws PortTakenException {
     int port = props.port() == 0 ? freePort() : props.port();
     Path dir = Path.of(props.dir()).toAbsolutePath().normalize();
     try {
@@ -84,6 +107,8 @@ public final class EmbeddedRedis implements AutoCloseable {
       redis.awaitReady(dir);
       log.info("Embedded redis-server started on 127.0.0.1:{} with data in {}", port, dir);
       return redis;
+    } catch (PortTakenException e) {
+      throw e;
     } catch (IOException e) {
       throw new IllegalStateException(
           "siyu.redis.embedded: could not start the embedded redis-server on port " + port + " in " + dir
@@ -91,16 +116,24 @@ public final class EmbeddedRedis implements AutoCloseable {
     }
   }
 
-  /** Polls with PING until the server answers: its log line is not a reliable signal across versions. */
+  /**
+   * Polls until the server on our port answers and is ours: its data directory is ours. A PONG alone could
+   * come from another process's Redis that took the port, and a test JVM would then share its data.
+   */
   private void awaitReady(Path dir) throws IOException {
     long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
-        throw new IOException("redis-server exited with code " + process.exitValue()
+        throw new PortTakenException("redis-server exited with code " + process.exitValue()
             + " (port " + port + " in use? see " + dir.resolve("redis.log") + ")");
       }
-      if (pong()) {
+      String served = servedDir();
+      if (served != null && served.equals(dir.toString())) {
         return;
+      }
+      if (served != null && exitsWithin(Duration.ofSeconds(2))) {
+        // Another Redis answers on our port, and ours could not bind it.
+        throw new PortTakenException("port " + port + " is served by another Redis (data in " + served + ")");
       }
       try {
         Thread.sleep(20); // start-up only, off any event loop
@@ -113,19 +146,41 @@ public final class EmbeddedRedis implements AutoCloseable {
     throw new IOException("redis-server did not answer PING within " + READY_TIMEOUT.toSeconds() + " s");
   }
 
-  private boolean pong() {
+  private boolean exitsWithin(Duration timeout) throws IOException {
+    try {
+      return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while waiting for redis-server", e);
+    }
+  }
+
+  /** The data directory of the Redis answering on our port ({@code CONFIG GET dir}), or null if none answers. */
+  private String servedDir() {
     try (Socket socket = new Socket()) {
       socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
       socket.setSoTimeout(500);
       OutputStream out = socket.getOutputStream();
-      out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.write("CONFIG GET dir\r\n".getBytes(StandardCharsets.US_ASCII));
       out.flush();
-      byte[] reply = new byte[7];
+      // Reply: *2 $3 dir $<n> <path>; read it whole (it is small) and take the last bulk string.
       InputStream in = socket.getInputStream();
-      int n = in.read(reply);
-      return n > 0 && new String(reply, 0, n, StandardCharsets.US_ASCII).startsWith("+PONG");
+      byte[] buffer = new byte[4096];
+      int total = 0;
+      while (total < buffer.length) {
+        int n = in.read(buffer, total, buffer.length - total);
+        if (n < 0) {
+          break;
+        }
+        total += n;
+        String[] lines = new String(buffer, 0, total, StandardCharsets.UTF_8).split("\r\n");
+        if (lines.length >= 5 && lines[0].equals("*2")) {
+          return lines[4];
+        }
+      }
+      return null;
     } catch (IOException e) {
-      return false;
+      return null;
     }
   }
 
