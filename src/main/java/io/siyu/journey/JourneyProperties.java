@@ -54,7 +54,7 @@ public record JourneyProperties(
     @DefaultValue("7d") @NotNull Duration pendingAddTtl,
     @DefaultValue("5m") @NotNull Duration reconcileJoinWindow,
     @Valid @DefaultValue Steps steps,
-    @Valid @DefaultValue List<@Valid Channel> channels,
+    @DefaultValue List<@Valid Channel> channels,
     @Valid @DefaultValue Groups groups) {
 
   static final Set<String> PLACEHOLDERS = Set.of("name", "prize", "questionnaireLink", "couponCode");
