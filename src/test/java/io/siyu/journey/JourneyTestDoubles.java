@@ -12,6 +12,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Primary;
+import org.springframework.data.redis.core.RedisCallback;
+import org.springframework.data.redis.core.StringRedisTemplate;
 import reactor.core.publisher.Mono;
 
 /**
@@ -22,6 +24,17 @@ import reactor.core.publisher.Mono;
  */
 @TestConfiguration(proxyBeanMethods = false)
 public class JourneyTestDoubles {
+
+  /**
+   * Opens the shared blocking Redis connection before the inbox consumer starts. Opened lazily by
+   * WxJava's first token check (on a {@code wecom} thread, inside LettuceConnectionFactory's lock) while the
+   * consumer's reactive commands run, the connect waits for a Lettuce event-loop thread that is itself
+   * waiting for that lock: a deadlock seen in this test (reported to the wecom/infra owners).
+   */
+  @Bean
+  Object sharedBlockingRedisConnectionWarmUp(StringRedisTemplate redis) {
+    return redis.execute((RedisCallback<String>) c -> c.ping());
+  }
 
   @Bean
   @Primary
