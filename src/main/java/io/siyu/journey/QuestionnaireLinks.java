@@ -1,0 +1,1 @@
+package io.siyu.journey; public interface QuestionnaireLinks { String linkFor(String personId); }
