@@ -63,7 +63,7 @@ public record QuestionnaireProperties(
     @DefaultValue("contact") @NotBlank String contactApp,
     @DefaultValue("kf") @NotBlank String kfApp,
     @Valid @DefaultValue Chat chat,
-    @Valid @NotEmpty List<Question> questions,
+    @NotEmpty List<@Valid Question> questions,
     Map<String, String> tagMapping,
     @Valid @DefaultValue Texts texts) {
 
@@ -86,7 +86,7 @@ public record QuestionnaireProperties(
    * @param maxLength for text questions: the longest answer accepted (characters)
    */
   public record Question(@NotBlank String id, @NotBlank String text, @NotNull Type type,
-                         @DefaultValue("false") boolean required, @Valid List<Option> options,
+                         @DefaultValue("false") boolean required, List<@Valid Option> options,
                          @DefaultValue("100") @Min(1) int maxLength) {
     public Question {
       options = options == null ? List.of() : List.copyOf(options);
