@@ -228,4 +228,26 @@ public final class RedisKeys {
   public static String journeyFunnelStates() {
     return PREFIX + "journey:{funnel}:states";
   }
+
+  // --- questionnaire (journey): per person, under {p:<id>} -----------------------------------------
+
+  /** Questionnaire answers: question id → value (multi: option ids joined by ','; '' = skipped). */
+  public static String questionnaireAnswers(String personId) {
+    return PREFIX + "q:" + personTag(personId) + ":answers";
+  }
+
+  /** Tags of each answer: question id → tags joined by ' ' (source of {@link #questionnaireTags}). */
+  public static String questionnaireAnswerTags(String personId) {
+    return PREFIX + "q:" + personTag(personId) + ":answer-tags";
+  }
+
+  /** The person's questionnaire tags (a set), written on completion. */
+  public static String questionnaireTags(String personId) {
+    return PREFIX + "q:" + personTag(personId) + ":tags";
+  }
+
+  /** Progress: completedAt, prize, the chat flow's current question, last message, multi-choice drafts. */
+  public static String questionnaireState(String personId) {
+    return PREFIX + "q:" + personTag(personId) + ":state";
+  }
 }

@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.stereotype.Component;
@@ -57,19 +56,17 @@ public class Journey {
   private final BlindBox blindBox;
   private final Outbox outbox;
   private final JourneyProperties props;
-  private final ObjectProvider<QuestionnaireLinks> links;
-  private final QuestionnaireLinks pendingLinks;
+  private final QuestionnaireLinks links;
   private final Clock clock;
   private final MeterRegistry meters;
 
   Journey(ReactiveStringRedisTemplate redis, BlindBox blindBox, Outbox outbox, JourneyProperties props,
-          ObjectProvider<QuestionnaireLinks> links, Clock clock, MeterRegistry meters) {
+          QuestionnaireLinks links, Clock clock, MeterRegistry meters) {
     this.redis = redis;
     this.blindBox = blindBox;
     this.outbox = outbox;
     this.props = props;
     this.links = links;
-    this.pendingLinks = new QuestionnaireLinks.Pending(props);
     this.clock = clock;
     this.meters = meters;
   }
@@ -163,7 +160,7 @@ public class Journey {
     boolean welcome = step == Step.FOLLOW;
     String template = welcome ? props.welcomeFor(m.state) : cfg.message();
     Mono<String> link = template.contains("{questionnaireLink}")
-        ? links.getIfAvailable(() -> pendingLinks).linkFor(personId) : Mono.just("");
+        ? links.linkFor(personId) : Mono.just("");
     return link.flatMap(l -> {
       String text = render(template, m.name, prizeText(draw), l, draw == null ? null : draw.couponCode());
       OutboxMessage.Recipient to = delivery == null

@@ -23,7 +23,6 @@ import org.springframework.validation.annotation.Validated;
  * siyu:
  *   journey:
  *     contact-app: contact                 # WeCom app for externalcontact/get and groupchat/get
- *     public-base-url: http://localhost:8080
  *     no-prize-text: 一份神秘好礼          # {prize} when the draw gave nothing (out of stock, blacklisted)
  *     pending-add-ttl: 7d                 # how long an add_half_external_contact waits for confirmation
  *     reconcile-join-window: 5m           # groupchat/get members who joined this close to the event count
@@ -49,7 +48,6 @@ import org.springframework.validation.annotation.Validated;
 @ConfigurationProperties("siyu.journey")
 public record JourneyProperties(
     @DefaultValue("contact") @NotBlank String contactApp,
-    @DefaultValue("http://localhost:8080") @NotBlank String publicBaseUrl,
     @DefaultValue("一份神秘好礼") @NotNull String noPrizeText,
     @DefaultValue("7d") @NotNull Duration pendingAddTtl,
     @DefaultValue("5m") @NotNull Duration reconcileJoinWindow,

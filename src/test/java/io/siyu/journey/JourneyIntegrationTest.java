@@ -314,7 +314,7 @@ class JourneyIntegrationTest {
     String otherChat = "wrOther" + c;
     sandbox.addGroupMembers(ownedChat, "wangwu", List.of(new SandboxGroup.Member(b, 2, null, now, 3, "wangwu", null)));
     sandbox.addGroupMembers(otherChat, "zhangsan", List.of(new SandboxGroup.Member(c, 2, null, now, 3, "zhangsan", null)));
-    JourneyProperties filtered = new JourneyProperties(props.contactApp(), props.publicBaseUrl(), props.noPrizeText(),
+    JourneyProperties filtered = new JourneyProperties(props.contactApp(), props.noPrizeText(),
         props.pendingAddTtl(), props.reconcileJoinWindow(), props.steps(), List.of(),
         new JourneyProperties.Groups(false, List.of(listedChat), List.of("wangwu")));
     JoinGroupHandler handler = new JoinGroupHandler(wecom, persons, journey, filtered);
