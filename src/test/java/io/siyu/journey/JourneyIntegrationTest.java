@@ -11,6 +11,7 @@ import io.siyu.blindbox.DrawResult;
 import io.siyu.inbox.InboxEvent;
 import io.siyu.infra.RedisKeys;
 import io.siyu.outbox.OutboxMessage;
+import io.siyu.outbox.RecordingOutbox;
 import io.siyu.sandbox.CallbackSimulator;
 import io.siyu.sandbox.SandboxContact;
 import io.siyu.sandbox.SandboxGroup;
@@ -21,6 +22,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.annotation.Import;
@@ -33,8 +37,9 @@ import reactor.core.publisher.Flux;
 
 /**
  * End to end: encrypted callbacks from the sandbox's simulator → ingress → inbox stream → the inbox
- * consumer (enabled here) → the journey handlers → real Redis and the sandbox's WeCom API. The blind box
- * and the outbox are test doubles ({@link JourneyTestDoubles}) until those features are merged.
+ * consumer (enabled here) → the journey handlers → real Redis, the real blind box and outbox and the
+ * sandbox's WeCom API. {@link JourneyTestDoubles} adds spies only: draw calls are counted and queued
+ * messages' content is kept for assertions.
  */
 @SiyuIntegrationTest
 @TestPropertySource(properties = "siyu.inbox.enabled=true")
@@ -54,7 +59,8 @@ class JourneyIntegrationTest {
   @Autowired WecomClient wecom;
   @Autowired ReactiveStringRedisTemplate redis;
   @Autowired JourneyTestDoubles.RecordingBlindBox blindBox;
-  @Autowired JourneyTestDoubles.RecordingOutbox outbox;
+  @Autowired RecordingOutbox outbox;
+  @Autowired QuestionnaireTokens tokens;
   @Autowired WebTestClient web;
   @Autowired Clock clock;
 
@@ -90,8 +96,23 @@ class JourneyIntegrationTest {
 
   private void awaitDone(String personId, Step step) {
     await().atMost(T).until(() -> done(personId, step)
-        && outbox.messages.containsKey("journey:" + personId + ":" + step.id() + (step == Step.FOLLOW ? ":welcome" : ":reward"))
+        && outbox.status(key(personId, step)).blockOptional(T).isPresent()
         && redis.opsForSet().isMember(RedisKeys.journeyFunnel(step.id()), personId).block(T));
+  }
+
+  private static String key(String personId, Step step) {
+    return "journey:" + personId + ":" + step.id() + (step == Step.FOLLOW ? ":welcome" : ":reward");
+  }
+
+  /** Names of everything a pool can give (its prizes and its fallback), from config/application.yml. */
+  private List<String> prizeNames(String poolId) {
+    var pool = blindBox.pools().get(poolId);
+    return Stream.concat(pool.prizes().stream().map(p -> p.name()),
+        Stream.ofNullable(pool.fallback()).map(f -> f.name())).toList();
+  }
+
+  private List<DrawResult> drawsOf(String personId) {
+    return blindBox.drawsOf(personId).collectList().block(T);
   }
 
   /** Follows through a simulated add_external_contact; returns the person id (the sandbox gives unionid "o"+ext). */
@@ -118,7 +139,7 @@ class JourneyIntegrationTest {
   }
 
   private long draws(String personId, String step) {
-    return blindBox.drawsOf(personId).stream().filter(d -> d.step().equals(step)).count();
+    return drawsOf(personId).stream().filter(d -> d.step().equals(step)).count();
   }
 
   // --- tests --------------------------------------------------------------------------------------
@@ -139,30 +160,37 @@ class JourneyIntegrationTest {
     assertThat(p.firstSeen()).isNotNull();
     assertThat(persons.idOfExternalUser(ext).block(T)).isEqualTo(personId);
 
-    OutboxMessage welcome = outbox.messages.get("journey:" + personId + ":follow:welcome");
+    DrawResult followDraw = steps(personId).get(0).draw();
+    assertThat(followDraw.prizeName()).isIn(prizeNames("follow"));
+    OutboxMessage welcome = outbox.get(key(personId, Step.FOLLOW));
+    assertThat(outbox.status(welcome.key()).block(T).status()).isEqualTo("queued");
     assertThat(welcome.source()).isEqualTo("journey-welcome");
     assertThat(welcome.to().welcomeCode()).isEqualTo(added.issued().get("welcomeCode"));
     assertThat(welcome.to().externalUserId()).isEqualTo(ext);
     assertThat(welcome.to().ownerUserId()).isEqualTo("zhangsan");
     assertThat(welcome.to().welcomeCodeAt()).isBetween(clock.instant().minusSeconds(30), clock.instant());
-    // the poster channel's variant, with the prize and the questionnaire link
-    assertThat(welcome.content().text()).contains("海报", "奖品-follow", "http://localhost:8080/q/pending");
+    // the poster channel's variant, with the prize and the person's own questionnaire link
+    assertThat(welcome.content().text()).contains("海报", followDraw.prizeName());
+    Matcher link = Pattern.compile("https?://[^\\s/]+/q/([A-Za-z0-9_.-]+)").matcher(welcome.content().text());
+    assertThat(link.find()).as(welcome.content().text()).isTrue();
+    assertThat(tokens.verify(link.group(1))).isEqualTo(QuestionnaireTokens.Result.valid(personId));
 
     Journey.StepOutcome q = journey.completeStep(personId, Step.QUESTIONNAIRE).block(T);
     assertThat(q.first()).isTrue();
-    assertThat(q.draw().prizeName()).isEqualTo("奖品-questionnaire");
-    OutboxMessage qMsg = outbox.messages.get("journey:" + personId + ":questionnaire:reward");
+    assertThat(q.draw().prizeName()).isIn(prizeNames("questionnaire"));
+    OutboxMessage qMsg = outbox.get(key(personId, Step.QUESTIONNAIRE));
     assertThat(qMsg.to().welcomeCode()).isNull();
     assertThat(qMsg.to().ownerUserId()).isEqualTo("zhangsan");
-    assertThat(qMsg.content().text()).contains("奖品-questionnaire");
+    assertThat(qMsg.content().text()).contains(q.draw().prizeName());
 
     simulate("change_external_chat", groupAdd("wrJ" + ext, "zhangsan", List.of(ext)));
     awaitDone(personId, Step.JOIN_GROUP);
 
     assertThat(steps(personId)).extracting(Journey.StepRecord::step)
         .containsExactly(Step.FOLLOW, Step.QUESTIONNAIRE, Step.JOIN_GROUP);
-    assertThat(blindBox.drawsOf(personId)).hasSize(3);
-    assertThat(outbox.of(personId)).extracting(OutboxMessage::key).containsExactlyInAnyOrder(
+    assertThat(drawsOf(personId)).extracting(DrawResult::step)
+        .containsExactlyInAnyOrder("follow", "questionnaire", "join_group");
+    assertThat(outbox.to(personId)).extracting(OutboxMessage::key).containsExactlyInAnyOrder(
         "journey:" + personId + ":follow:welcome", "journey:" + personId + ":questionnaire:reward",
         "journey:" + personId + ":join_group:reward");
   }
@@ -183,7 +211,7 @@ class JourneyIntegrationTest {
     List<Journey.StepOutcome> qs = Flux.range(0, 8)
         .flatMap(i -> journey.completeStep(personId, Step.QUESTIONNAIRE)).collectList().block(T);
     assertThat(qs).filteredOn(Journey.StepOutcome::first).hasSize(1);
-    assertThat(qs).extracting(o -> o.draw().prizeId()).containsOnly("prize-questionnaire");
+    assertThat(qs).extracting(o -> o.draw().prizeId()).containsOnly(qs.get(0).draw().prizeId());
 
     Flux.range(0, 3).flatMap(i -> simulator.simulate("change_external_chat",
         groupAdd("wrJ" + i + ext, "zhangsan", List.of(ext)))).blockLast(T);
@@ -194,8 +222,8 @@ class JourneyIntegrationTest {
     assertThat(draws(personId, "follow")).isEqualTo(1);
     assertThat(draws(personId, "questionnaire")).isEqualTo(1);
     assertThat(draws(personId, "join_group")).isEqualTo(1);
-    assertThat(blindBox.drawsOf(personId)).hasSize(3);
-    assertThat(outbox.of(personId)).hasSize(3);
+    assertThat(drawsOf(personId)).hasSize(3);
+    assertThat(outbox.to(personId)).hasSize(3);
   }
 
   @Test
@@ -211,7 +239,7 @@ class JourneyIntegrationTest {
     Journey.StepOutcome again = journey.complete(personId, Step.FOLLOW, null).block(T);
     assertThat(again.first()).isFalse();
     assertThat(again.draw().prizeId()).isEqualTo(first.prizeId());
-    assertThat(blindBox.drawsOf(personId)).hasSize(1);
+    assertThat(drawsOf(personId)).hasSize(1);
     assertThat(blindBox.calls.get()).isEqualTo(callsBefore);
 
     Person p = persons.find(personId).block(T);
@@ -244,7 +272,7 @@ class JourneyIntegrationTest {
     assertThat(p.tags()).contains("VIP");
     assertThat(p.state()).isEqualTo("qr-u");
     assertThat(persons.idOfExternalUser(ext1).block(T)).isEqualTo(union);
-    assertThat(blindBox.drawsOf(union)).hasSize(1);
+    assertThat(drawsOf(union)).hasSize(1);
     assertThat(persons.find(ext1).block(T)).isNull();
   }
 
@@ -270,8 +298,9 @@ class JourneyIntegrationTest {
     awaitDone(p1, Step.JOIN_GROUP);
     awaitDone(p2, Step.JOIN_GROUP);
     assertThat(persons.idOfExternalUser(unknown).block(T)).isNull();
-    assertThat(blindBox.draws).doesNotContainKeys("o" + unknown + "|join_group", unknown + "|join_group",
-        "lisi|join_group");
+    assertThat(drawsOf("o" + unknown)).isEmpty();
+    assertThat(drawsOf(unknown)).isEmpty();
+    assertThat(drawsOf("lisi")).isEmpty();
   }
 
   @Test
@@ -344,7 +373,7 @@ class JourneyIntegrationTest {
     awaitDone(personId, Step.FOLLOW);
     assertThat(persons.find(personId).block(T).state()).isEqualTo(state);
     assertThat(redis.hasKey(pending).block(T)).isFalse();
-    assertThat(blindBox.drawsOf(personId)).hasSize(1);
+    assertThat(drawsOf(personId)).hasSize(1);
   }
 
   @Test
@@ -389,7 +418,7 @@ class JourneyIntegrationTest {
   void adminShowsAPersonsJourneyAndDraws() {
     String ext = ext();
     String personId = follow(ext, "zhangsan", "qr-admin");
-    journey.completeStep(personId, Step.QUESTIONNAIRE).block(T);
+    Journey.StepOutcome q = journey.completeStep(personId, Step.QUESTIONNAIRE).block(T);
 
     web.get().uri("/api/v1/admin/journey/persons/{id}", personId)
         .header(HttpHeaders.AUTHORIZATION, "Bearer " + AdminTokens.VIEWER)
@@ -403,7 +432,7 @@ class JourneyIntegrationTest {
         .jsonPath("$.steps.length()").isEqualTo(2)
         .jsonPath("$.steps[0].step").isEqualTo("FOLLOW")
         .jsonPath("$.draws.length()").isEqualTo(2)
-        .jsonPath("$.draws[1].prizeName").isEqualTo("奖品-questionnaire");
+        .jsonPath("$.draws[1].prizeName").isEqualTo(q.draw().prizeName());
   }
 
   @Test

@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.gson.Gson;
 import io.siyu.SiyuIntegrationTest;
+import io.siyu.audience.PersonStore;
 import io.siyu.inbox.InboxEvent;
 import io.siyu.infra.RedisKeys;
 import io.siyu.outbox.OutboxMessage;
+import io.siyu.outbox.RecordingOutbox;
 import io.siyu.sandbox.SandboxWecom;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,8 +26,8 @@ import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 
 /**
  * The chat flow, driven with inbox events shaped like KfSyncHandler's (WxJava's Gson of a kf/sync_msg
- * item); the handler is called directly. Redis and the sandbox are real; Journey/PersonStore/Outbox are
- * recording doubles.
+ * item); the handler is called directly. Everything is real (Redis, journey, blind box, outbox, sandbox);
+ * the journey and the outbox are spied on to count completions and read queued messages.
  */
 @SiyuIntegrationTest
 @Import(QuestionnaireDoubles.class)
@@ -37,8 +39,8 @@ class QuestionnaireChatIntegrationTest {
   @Autowired QuestionnaireChatHandler handler;
   @Autowired QuestionnaireStore store;
   @Autowired QuestionnaireDoubles.RecordingJourney journey;
-  @Autowired QuestionnaireDoubles.FakePersons persons;
-  @Autowired QuestionnaireDoubles.RecordingOutbox outbox;
+  @Autowired PersonStore persons;
+  @Autowired RecordingOutbox outbox;
   @Autowired SandboxWecom sandbox;
   @Autowired ReactiveStringRedisTemplate redis;
 
@@ -50,7 +52,7 @@ class QuestionnaireChatIntegrationTest {
   void person() {
     person = "oUnionC" + UUID.randomUUID().toString().substring(0, 8);
     ext = "wmC" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-    persons.add(person, ext, "lisi");
+    QuestionnaireDoubles.addPerson(persons, person, ext, "lisi");
     sandbox.addFollow(ext, "lisi", null);
   }
 
@@ -106,7 +108,8 @@ class QuestionnaireChatIntegrationTest {
 
     InboxEvent finalAnswer = text("小美", null);
     handle(finalAnswer);
-    assertThat(last().content().text()).isEqualTo("感谢填写！你获得了：" + QuestionnaireDoubles.PRIZE);
+    String prize = QuestionnaireDoubles.prizeLabel(journey.questionnaireDraw(person));
+    assertThat(last().content().text()).isEqualTo("感谢填写！你获得了：" + prize);
     assertThat(answer("nickname")).isEqualTo("小美");
     assertThat(store.tags(person).block(T))
         .containsExactly("concern:acne", "concern:hydration", "constellation:leo", "skin:oily");
@@ -119,7 +122,7 @@ class QuestionnaireChatIntegrationTest {
     handle(text("狮子座", "q:constellation:leo"));             // old menu after completion
     assertThat(outbox.to(person)).hasSize(sent);
     handle(text("问卷", null));
-    assertThat(last().content().text()).isEqualTo("你已经填写过问卷啦，奖品：" + QuestionnaireDoubles.PRIZE);
+    assertThat(last().content().text()).isEqualTo("你已经填写过问卷啦，奖品：" + prize);
     assertThat(journey.calls(person)).isEqualTo(1);
   }
 
@@ -159,11 +162,11 @@ class QuestionnaireChatIntegrationTest {
   @Test
   void unknownCustomerGetsAPoliteTextAndFreeTextIsIgnored() {
     String stranger = "wmStranger" + UUID.randomUUID().toString().substring(0, 8);
-    int before = outbox.messages.size();
     handle(text(stranger, "你好", null));
-    assertThat(outbox.messages).hasSize(before);
+    assertThat(outbox.toExternalUser(stranger)).isEmpty();
     handle(text(stranger, "问卷", null));
-    OutboxMessage reply = outbox.messages.get(outbox.messages.size() - 1);
+    assertThat(outbox.toExternalUser(stranger)).hasSize(1);
+    OutboxMessage reply = outbox.toExternalUser(stranger).get(0);
     assertThat(reply.to().externalUserId()).isEqualTo(stranger);
     assertThat(reply.content().text()).contains("请先添加我们的企业微信");
   }

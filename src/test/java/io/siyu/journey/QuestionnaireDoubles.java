@@ -1,66 +1,74 @@
 package io.siyu.journey;
 
-import io.siyu.audience.Person;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.siyu.audience.PersonStore;
+import io.siyu.blindbox.BlindBox;
 import io.siyu.blindbox.DrawResult;
 import io.siyu.outbox.Outbox;
-import io.siyu.outbox.OutboxMessage;
-import java.time.Instant;
-import java.util.List;
+import io.siyu.outbox.RecordingOutbox;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import me.chanjar.weixin.cp.bean.external.contact.WxCpExternalContactInfo;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.Primary;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import reactor.core.publisher.Mono;
 
 /**
- * Test doubles for the collaborators other helpers are building at the same time (Journey, PersonStore,
- * Outbox): they record calls. Redis and the WeCom sandbox stay real. Replace with the real beans once
- * merged.
+ * Spies over the real journey and outbox (everything runs for real: Redis, blind box, outbox, sandbox):
+ * {@link RecordingJourney} counts completeStep calls, {@link RecordingOutbox} keeps queued messages'
+ * content. Persons are created for real with {@link #addPerson}.
  */
 @TestConfiguration(proxyBeanMethods = false)
+@Import(RecordingOutbox.Config.class)
 class QuestionnaireDoubles {
 
-  static final String PRIZE = "玫瑰精华小样";
+  private static final Duration T = Duration.ofSeconds(15);
 
   @Bean
   @Primary
-  RecordingJourney recordingJourney() {
-    return new RecordingJourney();
+  RecordingJourney recordingJourney(ReactiveStringRedisTemplate redis, BlindBox blindBox, Outbox outbox,
+                                    JourneyProperties props, QuestionnaireLinks links, Clock clock,
+                                    MeterRegistry meters) {
+    return new RecordingJourney(redis, blindBox, outbox, props, links, clock, meters);
   }
 
-  @Bean
-  @Primary
-  FakePersons fakePersons() {
-    return new FakePersons();
+  /** Stores a person as {@code externalcontact/get} would describe them (unionid = {@code personId}). */
+  static void addPerson(PersonStore persons, String personId, String externalUserId, String owner) {
+    WxCpExternalContactInfo info = WxCpExternalContactInfo.fromJson("{\"errcode\":0,\"external_contact\":{"
+        + "\"external_userid\":\"" + externalUserId + "\",\"name\":\"顾客\",\"type\":1,\"gender\":0,"
+        + "\"unionid\":\"" + personId + "\"},\"follow_user\":[{\"userid\":\"" + owner + "\",\"remark\":\"\","
+        + "\"createtime\":1700000000,\"state\":\"\"}]}");
+    String id = persons.upsert(info, owner, "").block(T);
+    if (!personId.equals(id)) {
+      throw new IllegalStateException("stored as " + id);
+    }
   }
 
-  @Bean
-  @Primary
-  RecordingOutbox recordingOutbox() {
-    return new RecordingOutbox();
+  /** The text the questionnaire shows for a draw: the prize name, with the coupon code when there is one. */
+  static String prizeLabel(DrawResult draw) {
+    return draw.couponCode() == null ? draw.prizeName() : draw.prizeName() + "（券码 " + draw.couponCode() + "）";
   }
 
-  /** Counts completeStep calls per person; idempotent like the real one (later calls return the first draw). */
+  /** Counts completeStep calls per (person, step), then completes the step for real. */
   static class RecordingJourney extends Journey {
     final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
-    final Map<String, DrawResult> draws = new ConcurrentHashMap<>();
+
+    RecordingJourney(ReactiveStringRedisTemplate redis, BlindBox blindBox, Outbox outbox, JourneyProperties props,
+                     QuestionnaireLinks links, Clock clock, MeterRegistry meters) {
+      super(redis, blindBox, outbox, props, links, clock, meters);
+    }
 
     @Override
     public Mono<StepOutcome> completeStep(String personId, Step step) {
-      return Mono.fromCallable(() -> {
+      return Mono.defer(() -> {
         calls.computeIfAbsent(personId + ":" + step.id(), k -> new AtomicInteger()).incrementAndGet();
-        boolean[] first = {false};
-        DrawResult draw = draws.computeIfAbsent(personId + ":" + step.id(), k -> {
-          first[0] = true;
-          return new DrawResult(personId, step.id(), "welcome", DrawResult.Outcome.WON, "p1", PRIZE,
-              DrawResult.PrizeKind.SAMPLE, null, false, Instant.now());
-        });
-        return new StepOutcome(personId, step, first[0], draw);
+        return super.completeStep(personId, step);
       });
     }
 
@@ -68,48 +76,11 @@ class QuestionnaireDoubles {
       AtomicInteger n = calls.get(personId + ":" + Step.QUESTIONNAIRE.id());
       return n == null ? 0 : n.get();
     }
-  }
 
-  static class FakePersons extends PersonStore {
-    final Map<String, Person> byId = new ConcurrentHashMap<>();
-
-    Person add(String personId, String externalUserId, String owner) {
-      Person p = new Person(personId, externalUserId, null, "顾客", null, 0, owner, null, null, Set.of(), Map.of(),
-          Instant.now());
-      byId.put(personId, p);
-      return p;
-    }
-
-    @Override
-    public Mono<Person> find(String personId) {
-      return Mono.justOrEmpty(byId.get(personId));
-    }
-
-    @Override
-    public Mono<String> idOfExternalUser(String externalUserId) {
-      return Mono.justOrEmpty(byId.values().stream().filter(p -> externalUserId.equals(p.externalUserId()))
-          .map(Person::id).findFirst());
-    }
-  }
-
-  /** Records enqueued messages; like the real outbox, a known key queues nothing new. */
-  static class RecordingOutbox extends Outbox {
-    final List<OutboxMessage> messages = new CopyOnWriteArrayList<>();
-    final Set<String> keys = ConcurrentHashMap.newKeySet();
-
-    @Override
-    public Mono<Receipt> enqueue(OutboxMessage message) {
-      return Mono.fromCallable(() -> {
-        boolean first = keys.add(message.key());
-        if (first) {
-          messages.add(message);
-        }
-        return new Receipt(message.key(), first, "queued");
-      });
-    }
-
-    List<OutboxMessage> to(String personId) {
-      return messages.stream().filter(m -> personId.equals(m.personId())).toList();
+    /** The person's questionnaire draw as stored by the journey. */
+    DrawResult questionnaireDraw(String personId) {
+      return steps(personId).block(T).stream().filter(s -> s.step() == Step.QUESTIONNAIRE).findFirst()
+          .orElseThrow().draw();
     }
   }
 }

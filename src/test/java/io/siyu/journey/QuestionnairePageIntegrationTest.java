@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.siyu.MutableClock;
 import io.siyu.SiyuIntegrationTest;
+import io.siyu.audience.PersonStore;
 import io.siyu.infra.RedisKeys;
 import io.siyu.sandbox.SandboxCall;
 import io.siyu.sandbox.SandboxWecom;
@@ -28,7 +29,7 @@ import org.springframework.util.LinkedMultiValueMap;
 import org.springframework.util.MultiValueMap;
 import org.springframework.web.reactive.function.BodyInserters;
 
-/** The H5 page at the signed link, on the real Redis and sandbox; Journey/PersonStore/Outbox are doubles. */
+/** The H5 page at the signed link, on the real Redis, journey, blind box and sandbox; the journey is spied on. */
 @SiyuIntegrationTest
 @Import({QuestionnaireDoubles.class, MutableClock.Config.class})
 @TestPropertySource(properties = {
@@ -43,7 +44,7 @@ class QuestionnairePageIntegrationTest {
   @Autowired QuestionnaireLinks links;
   @Autowired QuestionnaireStore store;
   @Autowired QuestionnaireDoubles.RecordingJourney journey;
-  @Autowired QuestionnaireDoubles.FakePersons persons;
+  @Autowired PersonStore persons;
   @Autowired SandboxWecom sandbox;
   @Autowired ReactiveStringRedisTemplate redis;
   @Autowired MutableClock clock;
@@ -56,13 +57,13 @@ class QuestionnairePageIntegrationTest {
     clock.set(java.time.Instant.now());
     personA = "oUnionA" + UUID.randomUUID().toString().substring(0, 8);
     extA = "wmA" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-    persons.add(personA, extA, "zhangsan");
+    QuestionnaireDoubles.addPerson(persons, personA, extA, "zhangsan");
     sandbox.addFollow(extA, "zhangsan", null);
   }
 
   @Test
   void linkIsBaseUrlSlashQSlashAVerifiableTokenForThePerson() {
-    String link = links.linkFor(personA);
+    String link = links.linkFor(personA).block(T);
     assertThat(link).startsWith("https://h5.example.com/q/");
     assertThat(tokens.verify(link.substring(link.lastIndexOf('/') + 1)))
         .isEqualTo(QuestionnaireTokens.Result.valid(personA));
@@ -113,7 +114,7 @@ class QuestionnairePageIntegrationTest {
   @Test
   void aLinkForAOnlyEverSubmitsForA() {
     String personB = "oUnionB" + UUID.randomUUID().toString().substring(0, 8);
-    persons.add(personB, "wmB" + personB, "zhangsan");
+    QuestionnaireDoubles.addPerson(persons, personB, "wmB" + personB, "zhangsan");
     String tokenA = tokens.sign(personA);
     String tokenB = tokens.sign(personB);
     // A's signature on B's id is not a token for B
@@ -159,7 +160,8 @@ class QuestionnairePageIntegrationTest {
     sandbox.clearCalls();
     String token = tokens.sign(personA);
     String body = post(token, validForm(), HttpStatus.OK);
-    assertThat(body).contains("感谢填写！你获得了：" + QuestionnaireDoubles.PRIZE);
+    String prize = QuestionnaireDoubles.prizeLabel(journey.questionnaireDraw(personA));
+    assertThat(body).contains("感谢填写！你获得了：" + prize);
 
     assertThat(redis.<String, String>opsForHash().entries(RedisKeys.questionnaireAnswers(personA))
         .collectMap(e -> e.getKey(), e -> e.getValue()).block(T))
@@ -179,7 +181,7 @@ class QuestionnairePageIntegrationTest {
     // a second submission earns nothing and changes nothing, and shows the earlier prize
     MultiValueMap<String, String> other = validForm();
     other.set("q.skin", "dry");
-    assertThat(post(token, other, HttpStatus.OK)).contains("你已经填写过问卷啦，奖品：" + QuestionnaireDoubles.PRIZE);
+    assertThat(post(token, other, HttpStatus.OK)).contains("你已经填写过问卷啦，奖品：" + prize);
     assertThat(get(token, HttpStatus.OK)).contains("你已经填写过问卷啦");
     assertThat(redis.opsForHash().get(RedisKeys.questionnaireAnswers(personA), "skin").block(T)).isEqualTo("oily");
     assertThat(journey.calls(personA)).isEqualTo(1);
@@ -191,7 +193,8 @@ class QuestionnairePageIntegrationTest {
     List<CompletableFuture<String>> all = IntStream.range(0, 8)
         .mapToObj(i -> CompletableFuture.supplyAsync(() -> post(token, validForm(), HttpStatus.OK))).toList();
     List<String> bodies = all.stream().map(CompletableFuture::join).toList();
-    assertThat(bodies).allSatisfy(b -> assertThat(b).contains(QuestionnaireDoubles.PRIZE));
+    String prize = QuestionnaireDoubles.prizeLabel(journey.questionnaireDraw(personA));
+    assertThat(bodies).allSatisfy(b -> assertThat(b).contains(prize));
     assertThat(bodies.stream().filter(b -> b.contains("感谢填写"))).hasSize(1);
     assertThat(journey.calls(personA)).isEqualTo(1);
     await().atMost(T).until(() -> redis.opsForHash().get(RedisKeys.questionnaireState(personA), "prize")

@@ -54,7 +54,7 @@ class QuestionnairePropertiesTest {
   }
 
   private static QuestionnaireProperties props(List<Question> questions, Map<String, String> mapping) {
-    return new QuestionnaireProperties("t", "", "https://h5.example.com/", Duration.ofDays(7), null, "contact", "kf",
-        null, questions, mapping, null);
+    return new QuestionnaireProperties("t", "", Duration.ofDays(7), "contact", "kf", null, questions, mapping,
+        null);
   }
 }
