@@ -69,6 +69,15 @@ public class Journey {
     this.links = links;
     this.clock = clock;
     this.meters = meters;
+    // Pools are configured by the blind box and named by the journey: a typo would fail every draw at
+    // run time, so refuse to start instead.
+    for (Step s : Step.values()) {
+      JourneyProperties.StepConfig cfg = props.steps().of(s);
+      if (cfg.isEnabled() && !blindBox.pools().containsKey(cfg.pool())) {
+        throw new IllegalStateException("siyu.journey.steps." + s.id().replace('_', '-') + ".pool: no blind-box pool '"
+            + cfg.pool() + "' (siyu.blindbox.pools has " + blindBox.pools().keySet() + ")");
+      }
+    }
   }
 
   /**

@@ -29,12 +29,12 @@ import org.springframework.validation.annotation.Validated;
  *     steps:
  *       follow:
  *         enabled: true
- *         pool: welcome                   # blind-box pool of the step's draw
+ *         pool: follow                    # blind-box pool of the step's draw (siyu.blindbox.pools)
  *         growth: 10                      # applied by the growth feature
  *         points: 0
  *         message: "{name}，欢迎！你抽中了{prize}。填写问卷再抽一次：{questionnaireLink}"
  *       questionnaire: { enabled: true, pool: questionnaire, message: "感谢填写！你抽中了{prize}" }
- *       join-group:    { enabled: true, pool: group, message: "欢迎入群！你抽中了{prize}" }
+ *       join-group:    { enabled: true, pool: join_group, message: "欢迎入群！你抽中了{prize}" }
  *     channels:                           # first matching State prefix wins
  *       - state-prefix: poster-
  *         welcome: "{name}，感谢扫码海报！你抽中了{prize}。{questionnaireLink}"
@@ -65,11 +65,11 @@ public record JourneyProperties(
   /** Each step falls back, key by key, to its documented default. */
   public record Steps(@Valid StepConfig follow, @Valid StepConfig questionnaire, @Valid StepConfig joinGroup) {
 
-    static final StepConfig FOLLOW_DEFAULT = new StepConfig(true, "welcome", 10, 0,
+    static final StepConfig FOLLOW_DEFAULT = new StepConfig(true, "follow", 10, 0,
         "{name}，欢迎加入！送你一次盲盒抽奖：你抽中了{prize}。填写一份小问卷还能再抽一次：{questionnaireLink}");
     static final StepConfig QUESTIONNAIRE_DEFAULT = new StepConfig(true, "questionnaire", 20, 0,
         "感谢填写问卷！第二次盲盒抽中了{prize}。加入社群还能再抽一次哦。");
-    static final StepConfig JOIN_GROUP_DEFAULT = new StepConfig(true, "group", 20, 0,
+    static final StepConfig JOIN_GROUP_DEFAULT = new StepConfig(true, "join_group", 20, 0,
         "欢迎加入社群！第三次盲盒抽中了{prize}。");
 
     public Steps {

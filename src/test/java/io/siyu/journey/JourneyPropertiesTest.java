@@ -24,10 +24,10 @@ class JourneyPropertiesTest {
     runner.run(ctx -> {
       JourneyProperties p = ctx.getBean(JourneyProperties.class);
       assertThat(p.steps().follow().isEnabled()).isTrue();
-      assertThat(p.steps().follow().pool()).isEqualTo("welcome");
+      assertThat(p.steps().follow().pool()).isEqualTo("follow");
       assertThat(p.steps().follow().message()).contains("{prize}", "{questionnaireLink}");
       assertThat(p.steps().questionnaire().pool()).isEqualTo("questionnaire");
-      assertThat(p.steps().joinGroup().pool()).isEqualTo("group");
+      assertThat(p.steps().joinGroup().pool()).isEqualTo("join_group");
       assertThat(p.groups().all()).isTrue();
       assertThat(p.channels()).isEmpty();
     });

@@ -155,8 +155,11 @@ class QuestionnaireChatIntegrationTest {
     List<InboxEvent> answers = IntStream.range(0, 6).mapToObj(i -> text("名字" + i, null)).toList();
     answers.stream().map(e -> CompletableFuture.runAsync(() -> handle(e))).toList().forEach(CompletableFuture::join);
     assertThat(journey.calls(person)).isEqualTo(1);
-    assertThat(outbox.to(person).stream().filter(m -> m.content().text() != null
-        && m.content().text().startsWith("感谢填写"))).hasSize(1);
+    // one thank-you in the chat (the journey's own reward message is keyed per step, so also once)
+    assertThat(outbox.to(person).stream().filter(m -> m.key().startsWith("questionnaire:")
+        && m.content().text() != null && m.content().text().startsWith("感谢填写！"))).hasSize(1);
+    assertThat(outbox.to(person)).filteredOn(m -> m.key().startsWith("journey:")).extracting(OutboxMessage::key)
+        .containsExactly("journey:" + person + ":questionnaire:reward");
   }
 
   @Test

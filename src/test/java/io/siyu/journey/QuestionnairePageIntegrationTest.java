@@ -101,10 +101,14 @@ class QuestionnairePageIntegrationTest {
   @Test
   void tamperedLinksGetAClearChinesePageWith403() {
     String token = tokens.sign(personA);
+    // SignedLinks tokens: <purpose>.<base64url person id>.<expiry epoch seconds>.<mac>
     String[] parts = token.split("\\.");
-    String longer = parts[0] + "." + (Long.parseLong(parts[1]) + 86_400) + "." + parts[2];
-    String badMac = parts[0] + "." + parts[1] + "." + parts[2].substring(0, parts[2].length() - 2) + "AA";
-    for (String t : List.of(longer, badMac, "garbage", "a.b.c", token + "x")) {
+    assertThat(parts).hasSize(4);
+    String longer = parts[0] + "." + parts[1] + "." + (Long.parseLong(parts[2]) + 86_400) + "." + parts[3];
+    String badMac = parts[0] + "." + parts[1] + "." + parts[2] + "." + parts[3].substring(0, parts[3].length() - 2)
+        + "AA";
+    String otherPurpose = "admin." + parts[1] + "." + parts[2] + "." + parts[3];
+    for (String t : List.of(longer, badMac, otherPurpose, "garbage", "a.b.c", "a.b.c.d", token + "x")) {
       assertThat(get(t, HttpStatus.FORBIDDEN)).as(t).contains("链接无效");
       assertThat(post(t, validForm(), HttpStatus.FORBIDDEN)).as(t).contains("链接无效");
     }
@@ -118,8 +122,9 @@ class QuestionnairePageIntegrationTest {
     String tokenA = tokens.sign(personA);
     String tokenB = tokens.sign(personB);
     // A's signature on B's id is not a token for B
-    String forged = Base64.getUrlEncoder().withoutPadding().encodeToString(personB.getBytes(StandardCharsets.UTF_8))
-        + tokenA.substring(tokenA.indexOf('.'));
+    String[] a = tokenA.split("\\.");
+    String forged = a[0] + "." + Base64.getUrlEncoder().withoutPadding()
+        .encodeToString(personB.getBytes(StandardCharsets.UTF_8)) + "." + a[2] + "." + a[3];
     assertThat(post(forged, validForm(), HttpStatus.FORBIDDEN)).contains("链接无效");
 
     MultiValueMap<String, String> form = validForm();
