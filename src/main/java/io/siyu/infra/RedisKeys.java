@@ -171,4 +171,83 @@ public final class RedisKeys {
   public static String blindboxStats(String poolId) {
     return BB + "stats:" + poolId;
   }
+
+  // --- audience: persons (journey helper) ---------------------------------------------------------
+
+  /** One hash per person: id, externalUserId, unionId, name, avatar, gender, ownerUserId, remark, state, firstSeen. */
+  public static String person(String personId) {
+    return PREFIX + "person:" + personTag(personId);
+  }
+
+  /** The person's follow relationships: staff userid → compact JSON (remark, tags, state, createtime). */
+  public static String personFollows(String personId) {
+    return PREFIX + "person:" + personTag(personId) + ":follows";
+  }
+
+  /** The person's tags (WeCom tag names of every follow, plus tags the questionnaire maps answers to). */
+  public static String personTags(String personId) {
+    return PREFIX + "person:" + personTag(personId) + ":tags";
+  }
+
+  /** The person's questionnaire answers: question id → answer. */
+  public static String personAnswers(String personId) {
+    return PREFIX + "person:" + personTag(personId) + ":answers";
+  }
+
+  /**
+   * external_userid → person id. Its own slot: the index cannot share the person's hash tag (the person id
+   * is what it looks up), so it is written with a single SET after the person's script.
+   */
+  public static String personIdOfExternalUser(String externalUserId) {
+    return PREFIX + "person-ext:{x:" + externalUserId + "}";
+  }
+
+  // --- journey ------------------------------------------------------------------------------------
+
+  /** A person's journey: field {@code <step>} → completion epoch millis, {@code <step>:draw} → compact draw JSON. */
+  public static String journeySteps(String personId) {
+    return PREFIX + "journey:" + personTag(personId) + ":steps";
+  }
+
+  /** An add_half_external_contact waiting for the staff member's confirmation (compact JSON, with a TTL). */
+  public static String journeyPendingAdd(String externalUserId, String userId) {
+    return PREFIX + "journey:pending-add:{x:" + externalUserId + "}:" + userId;
+  }
+
+  /** The funnel: the set of person ids that completed {@code step}; SADD keeps it exact under redelivery. */
+  public static String journeyFunnel(String step) {
+    return PREFIX + "journey:{funnel}:" + step;
+  }
+
+  /** The funnel of one channel (the add event's State). */
+  public static String journeyFunnelByState(String step, String state) {
+    return PREFIX + "journey:{funnel}:" + step + ":state:" + state;
+  }
+
+  /** Channels (States) seen by the funnel. */
+  public static String journeyFunnelStates() {
+    return PREFIX + "journey:{funnel}:states";
+  }
+
+  // --- questionnaire (journey): per person, under {p:<id>} -----------------------------------------
+
+  /** Questionnaire answers: question id → value (multi: option ids joined by ','; '' = skipped). */
+  public static String questionnaireAnswers(String personId) {
+    return PREFIX + "q:" + personTag(personId) + ":answers";
+  }
+
+  /** Tags of each answer: question id → tags joined by ' ' (source of {@link #questionnaireTags}). */
+  public static String questionnaireAnswerTags(String personId) {
+    return PREFIX + "q:" + personTag(personId) + ":answer-tags";
+  }
+
+  /** The person's questionnaire tags (a set), written on completion. */
+  public static String questionnaireTags(String personId) {
+    return PREFIX + "q:" + personTag(personId) + ":tags";
+  }
+
+  /** Progress: completedAt, prize, the chat flow's current question, last message, multi-choice drafts. */
+  public static String questionnaireState(String personId) {
+    return PREFIX + "q:" + personTag(personId) + ":state";
+  }
 }
