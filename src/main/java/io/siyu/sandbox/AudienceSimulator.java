@@ -216,10 +216,15 @@ class AudienceSimulator {
         if (i >= implied.questionnaire() && i >= implied.joined()) {
           return Mono.empty();
         }
-        return personId(ext)
-            .flatMap(pid -> (i < implied.questionnaire() ? answer(pid) : Mono.<Void>empty())
-                .then(i < implied.joined() ? join(ext) : Mono.<Void>empty()))
-            .switchIfEmpty(Mono.fromRunnable(personTimeouts::incrementAndGet));
+        return personId(ext).map(java.util.Optional::of).defaultIfEmpty(java.util.Optional.empty())
+            .flatMap(pid -> {
+              if (pid.isEmpty()) {
+                personTimeouts.incrementAndGet();
+                return Mono.<Void>empty();
+              }
+              return (i < implied.questionnaire() ? answer(pid.get()) : Mono.<Void>empty())
+                  .then(i < implied.joined() ? join(ext) : Mono.<Void>empty());
+            });
       }).onErrorResume(e -> {
         log.warn("audience run {}: person {} failed: {}", runId, i, e.toString());
         addFailed.incrementAndGet();
