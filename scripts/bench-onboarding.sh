@@ -9,7 +9,8 @@
 #       rate×seconds adds (nothing else) and the add → send_welcome_msg latency: p50/p99/max and the
 #       welcomes missed (not sent within WeCom's 20 s welcome_code window), the add rate reached, server CPU.
 #
-# Environment: BENCH_JAVA_OPTS (server JVM flags), BENCH_SERVER_ARGS (extra server arguments, e.g.
+# Environment: BENCH_JAVA_OPTS (server JVM flags), BENCH_JAR (default target/siyu.jar), BENCH_SKIP_BUILD=1,
+# BENCH_SERVER_ARGS (extra server arguments, e.g.
 # "--siyu.wecom.client.default-rate-limit=120000 --siyu.sandbox.default-rate-limit=120000").
 # Quiet hours are switched off (start = end) so follow-up messages are not deferred to the morning.
 set -euo pipefail
@@ -17,6 +18,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-check}
 port=${BENCH_PORT:-18090}
 redis_port=${BENCH_REDIS_PORT:-16390}
+jar=${BENCH_JAR:-target/siyu.jar}
 java_opts=${BENCH_JAVA_OPTS:--Xms512m -Xmx512m -XX:+UseParallelGC}
 token="bench-$(date +%s%N | sha256sum | cut -c1-24)"
 base="http://127.0.0.1:$port"
@@ -30,7 +32,7 @@ esac
 work=target/bench-onboarding
 rm -rf "$work" && mkdir -p "$work"
 # shellcheck disable=SC2086
-SIYU_ADMIN_OPERATOR_TOKEN="$token" java $java_opts -jar target/siyu.jar \
+SIYU_ADMIN_OPERATOR_TOKEN="$token" java $java_opts -jar "$jar" \
   --server.port="$port" \
   --siyu.redis.embedded.port="$redis_port" \
   --siyu.redis.embedded.dir="$work/redis" \
