@@ -7,7 +7,8 @@
 #       funnel and the blind-box draws per pool equal the implied numbers exactly: PASS, or FAIL and exit 1.
 #   scripts/bench-onboarding.sh latency [rate=200] [seconds=30]
 #       rate×seconds adds (nothing else) and the add → send_welcome_msg latency: p50/p99/max and the
-#       welcomes missed (not sent within WeCom's 20 s welcome_code window), the add rate reached, server CPU.
+#       welcomes missed (not sent within WeCom's 20 s welcome_code window), the add rate reached, server CPU;
+#       after an unmeasured 10 s warm-up at the same rate (BENCH_WARMUP=0: none).
 #
 # Environment: BENCH_JAVA_OPTS (server JVM flags), BENCH_JAR (default target/siyu.jar), BENCH_SKIP_BUILD=1,
 # BENCH_SERVER_ARGS (extra server arguments, e.g.
@@ -59,6 +60,14 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
 
 echo "== Siyu onboarding benchmark ($mode) $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ //'), server JVM: $java_opts ${BENCH_SERVER_ARGS:-}"
 echo "audience: $count persons over $seconds s, questionnaireRate=$qrate joinRate=$jrate"
+if [ "$mode" = latency ] && [ "${BENCH_WARMUP:-1}" = 1 ]; then
+  # An unmeasured run first: the JIT-compiled steady state is what a long-running server shows.
+  echo "warm-up: $((rate * 10)) adds over 10 s (not measured; BENCH_WARMUP=0 skips it)"
+  curl -fsS -X POST -H 'Content-Type: application/json' -d "{\"count\":$((rate * 10)),\"seconds\":10,\"questionnaireRate\":0,\"joinRate\":0}" \
+    "$base/sandbox/simulate/audience" > /dev/null
+  until [ "$(get /sandbox/simulate/audience | field status)" = finished ]; do sleep 2; done
+  echo "warm-up: $(get /sandbox/simulate/audience | grep -o '"welcome":{[^}]*}')"
+fi
 cpu0=$(cpu_ticks); t0=$(date +%s.%N)
 curl -fsS -X POST -H 'Content-Type: application/json' \
   -d "{\"count\":$count,\"seconds\":$seconds,\"questionnaireRate\":$qrate,\"joinRate\":$jrate}" \
