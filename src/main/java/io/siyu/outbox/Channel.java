@@ -9,7 +9,7 @@ enum Channel {
   /** externalcontact/add_msg_template, single chat, as the owning staff member (who confirms it). */
   TEMPLATE("template"),
   /** message/send to the owning staff member: a to-do listing what to send (or a staff notice). */
-  TODO("todo");
+  STAFF_TODO("todo");
 
   private final String id;
 

@@ -79,7 +79,7 @@ class OutboxChannels {
       case KF -> to.openKfId() == null || to.externalUserId() == null ? "no kf account" : null;
       case TEMPLATE -> menu ? "menus go through kf only"
           : to.externalUserId() == null || to.ownerUserId() == null ? "no customer and owner" : null;
-      case TODO -> menu ? "menus go through kf only" : to.ownerUserId() == null ? "no owner" : null;
+      case STAFF_TODO -> menu ? "menus go through kf only" : to.ownerUserId() == null ? "no owner" : null;
     };
   }
 
@@ -131,7 +131,7 @@ class OutboxChannels {
       case WELCOME -> sendWelcome(m);
       case KF -> sendKf(key, m);
       case TEMPLATE -> sendTemplate(m);
-      case TODO -> sendTodo(m);
+      case STAFF_TODO -> sendTodo(m);
     };
   }
 

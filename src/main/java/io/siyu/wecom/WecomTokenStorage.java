@@ -108,7 +108,7 @@ final class WecomTokenStorage extends WxCpRedisTemplateConfigImpl {
 
     @Override
     public Condition newCondition() {
-      throw new UnsupportedOperationException();
+      return delegate.newCondition();
     }
   }
 }
