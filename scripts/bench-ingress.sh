@@ -23,23 +23,11 @@ mvn -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=
 
 work=target/bench
 rm -rf "$work" && mkdir -p "$work"
+# shellcheck source=scripts/lib/bench-server.sh
+. scripts/lib/bench-server.sh
 # shellcheck disable=SC2086
-java $java_opts -jar target/siyu.jar \
-  --server.port="$port" \
-  --siyu.redis.embedded.port="$redis_port" \
-  --siyu.redis.embedded.dir="$work/redis" \
-  --siyu.redis.embedded.appendfsync="$fsync" \
-  --siyu.wecom.mode=sandbox ${BENCH_SERVER_ARGS:-} \
-  --logging.level.root=WARN > "$work/server.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
-
-for _ in $(seq 1 120); do
-  if curl -fs "http://127.0.0.1:$port/actuator/health" >/dev/null 2>&1; then break; fi
-  if ! kill -0 $server 2>/dev/null; then echo "server died:"; tail -50 "$work/server.log"; exit 1; fi
-  sleep 0.5
-done
-curl -fs "http://127.0.0.1:$port/actuator/health" >/dev/null || { echo "server did not become healthy"; tail -50 "$work/server.log"; exit 1; }
+start_bench_server target/siyu.jar "$work" "$port" "$redis_port" \
+  --siyu.redis.embedded.appendfsync="$fsync" ${BENCH_SERVER_ARGS:-}
 
 echo "== Siyu ingress benchmark $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, fsync=$fsync, server JVM: $java_opts"
 set +e

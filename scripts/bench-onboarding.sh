@@ -32,25 +32,14 @@ esac
 [ "${BENCH_SKIP_BUILD:-}" = 1 ] || mvn -B -q -Dmaven.test.skip=true package
 work=target/bench-onboarding
 rm -rf "$work" && mkdir -p "$work"
+# shellcheck source=scripts/lib/bench-server.sh
+. scripts/lib/bench-server.sh
+export SIYU_ADMIN_OPERATOR_TOKEN="$token"
 # shellcheck disable=SC2086
-SIYU_ADMIN_OPERATOR_TOKEN="$token" java $java_opts -jar "$jar" \
-  --server.port="$port" \
-  --siyu.redis.embedded.port="$redis_port" \
-  --siyu.redis.embedded.dir="$work/redis" \
-  --siyu.wecom.mode=sandbox \
+start_bench_server "$jar" "$work" "$port" "$redis_port" \
   --siyu.sandbox.call-log-size=$((count * 3 + 2000)) \
   --siyu.outbox.quiet-hours.start=00:00 --siyu.outbox.quiet-hours.end=00:00 \
-  ${BENCH_SERVER_ARGS:-} \
-  --logging.level.root=WARN > "$work/server.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
-
-for _ in $(seq 1 120); do
-  if curl -fs "$base/actuator/health" >/dev/null 2>&1; then break; fi
-  if ! kill -0 $server 2>/dev/null; then echo "server died:"; tail -50 "$work/server.log"; exit 1; fi
-  sleep 0.5
-done
-curl -fs "$base/actuator/health" >/dev/null || { echo "server did not become healthy"; tail -50 "$work/server.log"; exit 1; }
+  ${BENCH_SERVER_ARGS:-}
 
 get() { curl -fsS -H "Authorization: Bearer $token" "$base$1"; }
 # The first "name":value in a JSON document (no jq: bash + sed only); string quotes removed.

@@ -8,8 +8,8 @@ enum Channel {
   KF("kf"),
   /** externalcontact/add_msg_template, single chat, as the owning staff member (who confirms it). */
   TEMPLATE("template"),
-  /** message/send to the owning staff member: a to-do listing what to send (or a staff notice). */
-  STAFF_TODO("todo");
+  /** message/send to the owning staff member: a task listing what to send (or a staff notice). */
+  STAFF("staff");
 
   private final String id;
 

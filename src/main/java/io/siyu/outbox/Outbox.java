@@ -37,7 +37,7 @@ public class Outbox {
    * An entry's delivery state.
    *
    * @param status    queued | sending | sent | dead | expired
-   * @param channel   the channel that sent it (welcome, kf, template, todo), or null
+   * @param channel   the channel that sent it (welcome, kf, template, staff), or null
    * @param attempts  deliveries that reached WeCom
    * @param lastError the latest failure or deferral reason (errcodes, no personal data)
    * @param doneAt    when it became sent, dead or expired

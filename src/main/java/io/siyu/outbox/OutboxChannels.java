@@ -79,7 +79,7 @@ class OutboxChannels {
       case KF -> to.openKfId() == null || to.externalUserId() == null ? "no kf account" : null;
       case TEMPLATE -> menu ? "menus go through kf only"
           : to.externalUserId() == null || to.ownerUserId() == null ? "no customer and owner" : null;
-      case STAFF_TODO -> menu ? "menus go through kf only" : to.ownerUserId() == null ? "no owner" : null;
+      case STAFF -> menu ? "menus go through kf only" : to.ownerUserId() == null ? "no owner" : null;
     };
   }
 
@@ -131,7 +131,7 @@ class OutboxChannels {
       case WELCOME -> sendWelcome(m);
       case KF -> sendKf(key, m);
       case TEMPLATE -> sendTemplate(m);
-      case STAFF_TODO -> sendTodo(m);
+      case STAFF -> sendTodo(m);
     };
   }
 
@@ -194,7 +194,7 @@ class OutboxChannels {
   private Mono<Void> sendTodo(OutboxMessage m) {
     String body = withLinkLines(m.content());
     String text = m.to().externalUserId() == null ? body
-        : props.texts().todo().replace("{customer}", m.to().externalUserId())
+        : props.texts().staffTask().replace("{customer}", m.to().externalUserId())
             .replace("{person}", m.personId() == null ? "" : m.personId()).replace("{text}", body);
     WxCpMessage msg = WxCpMessage.TEXT().toUser(m.to().ownerUserId()).content(text).build();
     return wecom.call(props.apps().staff(), "message/send", s -> s.getMessageService().send(msg)).then();

@@ -34,7 +34,7 @@ import org.springframework.validation.annotation.Validated;
  *     template: {per-customer: 1, period: 1d}   # add_msg_template receipts per customer, 0 = not tracked
  *     apps: {contact: contact, kf: kf, staff: app}
  *     texts:
- *       todo: "请将以下内容发送给客户 {customer}：\n{text}"
+ *       staff-task: "请将以下内容发送给客户 {customer}：\n{text}"
  *       link: "{title} {url}"
  * </pre>
  */
@@ -125,6 +125,6 @@ public record OutboxProperties(
 
   /** Texts staff members read. Placeholders: {customer}, {person}, {text}; in link lines {title}, {url}. */
   public record Texts(
-      @DefaultValue("请通过企业微信将以下内容发送给客户 {customer}：\n{text}") @NotBlank String todo,
+      @DefaultValue("请通过企业微信将以下内容发送给客户 {customer}：\n{text}") @NotBlank String staffTask,
       @DefaultValue("{title} {url}") @NotBlank String link) {}
 }

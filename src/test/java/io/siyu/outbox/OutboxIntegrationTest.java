@@ -203,7 +203,7 @@ class OutboxIntegrationTest {
 
     assertThat(callsFor("kf/send_msg", "touser", ext)).extracting(SandboxCall::errcode).containsExactly(95002);
     assertThat(status(first).channel()).isEqualTo("template");
-    assertThat(status(second).channel()).isEqualTo("todo");
+    assertThat(status(second).channel()).isEqualTo("staff");
   }
 
   @Test
@@ -252,10 +252,10 @@ class OutboxIntegrationTest {
     deliver();
 
     assertThat(status(first).channel()).isEqualTo("template");
-    assertThat(status(second).channel()).isEqualTo("todo");
+    assertThat(status(second).channel()).isEqualTo("staff");
     List<SandboxCall> todos = callsFor("message/send", "touser", OWNER);
-    SandboxCall todo = todos.get(todos.size() - 1);
-    assertThat(todo.request().toString()).contains(ext).contains("二").contains("请通过企业微信");
+    SandboxCall task = todos.get(todos.size() - 1);
+    assertThat(task.request().toString()).contains(ext).contains("二").contains("请通过企业微信");
   }
 
   @Test
@@ -275,7 +275,7 @@ class OutboxIntegrationTest {
     outbox.enqueue(m).block(T);
     deliver();
 
-    assertThat(status(m).channel()).isEqualTo("todo");
+    assertThat(status(m).channel()).isEqualTo("staff");
   }
 
   // --- rules ------------------------------------------------------------------------------------
@@ -441,7 +441,7 @@ class OutboxIntegrationTest {
     Outbox.Status s = status(m);
     assertThat(s.status()).isEqualTo("queued");
     assertThat(s.attempts()).isEqualTo(1);
-    assertThat(s.lastError()).startsWith("transient: todo errcode -1");
+    assertThat(s.lastError()).startsWith("transient: staff errcode -1");
     assertThat(s.dueAt()).isEqualTo(clock.instant().plus(props.retry().initialBackoff()));
 
     clock.advance(props.retry().initialBackoff());
@@ -460,7 +460,7 @@ class OutboxIntegrationTest {
 
     Outbox.Status s = status(m);
     assertThat(s.status()).isEqualTo("dead");
-    assertThat(s.lastError()).startsWith("todo errcode 81013");
+    assertThat(s.lastError()).startsWith("staff errcode 81013");
     assertThat(counter("siyu.outbox.dead", "reason", "permanent")).isEqualTo(dead + 1);
   }
 
