@@ -131,7 +131,7 @@ class OutboxChannels {
       case WELCOME -> sendWelcome(m);
       case KF -> sendKf(key, m);
       case TEMPLATE -> sendTemplate(m);
-      case STAFF -> sendTodo(m);
+      case STAFF -> sendStaffTask(m);
     };
   }
 
@@ -191,7 +191,7 @@ class OutboxChannels {
     return r.getFailList() != null && r.getFailList().contains(customer);
   }
 
-  private Mono<Void> sendTodo(OutboxMessage m) {
+  private Mono<Void> sendStaffTask(OutboxMessage m) {
     String body = withLinkLines(m.content());
     String text = m.to().externalUserId() == null ? body
         : props.texts().staffTask().replace("{customer}", m.to().externalUserId())
