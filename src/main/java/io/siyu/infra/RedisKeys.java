@@ -250,4 +250,43 @@ public final class RedisKeys {
   public static String questionnaireState(String personId) {
     return PREFIX + "q:" + personTag(personId) + ":state";
   }
+
+  // --- audience: profiles, scores, segments -------------------------------------------------------
+
+  /** Persons whose profile changed and await re-evaluation: person id → epoch millis of the first mark. */
+  public static String audienceDirty() {
+    return PREFIX + "audience:dirty";
+  }
+
+  /** The members of one segment (a set of person ids); its build copy shares the {s:<name>} slot. */
+  public static String segmentMembers(String segment) {
+    return PREFIX + "seg:{s:" + segment + "}:members";
+  }
+
+  /** A full rebuild writes here, then renames over {@link #segmentMembers}. */
+  public static String segmentBuild(String segment) {
+    return PREFIX + "seg:{s:" + segment + "}:build";
+  }
+
+  // --- growth: interactions, levels, leaderboards, domain events ----------------------------------
+
+  /** Interaction keys already recorded for a person: member = key, score = epoch millis it may be forgotten. */
+  public static String interactionsSeen(String personId) {
+    return PREFIX + "ix:" + personTag(personId) + ":seen";
+  }
+
+  /** Leaderboard by growth value (person id → growth total). */
+  public static String growthLeaderboard() {
+    return PREFIX + "lb:growth";
+  }
+
+  /** Leaderboard by points balance (person id → balance). */
+  public static String pointsLeaderboard() {
+    return PREFIX + "lb:points";
+  }
+
+  /** Domain events (interaction, level_up, ...) that campaigns trigger on; entries carry an idempotency key. */
+  public static String events() {
+    return PREFIX + "events";
+  }
 }
