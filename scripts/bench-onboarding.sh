@@ -80,20 +80,20 @@ fi
 # Drained: the inbox has no lag or pending entries and the outbox nothing queued or sending (twice in a row).
 calm=0
 for _ in $(seq 1 120); do
-  out=$(get /api/v1/admin/outbox/stats)
+  out=$(get /api/v1/outbox/stats)
   busy=$(( $(metric siyu.inbox.lag) + $(metric siyu.inbox.pending) + $(echo "$out" | field queued) + $(echo "$out" | field sending) ))
   if [ "$busy" -eq 0 ]; then calm=$((calm + 1)); [ $calm -ge 2 ] && break; else calm=0; fi
   sleep 2
 done
-echo "outbox: $(get /api/v1/admin/outbox/stats)"
+echo "outbox: $(get /api/v1/outbox/stats)"
 echo "inbox dead letters: $(metric siyu.inbox.dead)"
 
 followed=$(echo "$report" | sed -E 's/.*"implied":\{"followed":([0-9]+),"questionnaire":([0-9]+),"joined":([0-9]+)\}.*/\1 \2 \3/')
 read -r want_follow want_q want_join <<< "$followed"
-funnel=$(get /api/v1/admin/journey/funnel)
+funnel=$(get /api/v1/journey/funnel)
 overall=$(echo "$funnel" | sed -E 's/^\{"overall":\{"state":null,"steps":\[([^]]*)\].*/\1/')
 got() { echo "$overall" | sed -E "s/.*\"step\":\"$1\",\"count\":([0-9]+).*/\1/"; }
-draws() { get "/api/v1/admin/blindbox/pools/$1/stats" | field draws; }
+draws() { get "/api/v1/blindbox/pools/$1/stats" | field draws; }
 fail=0
 check() {
   if [ "$2" = "$3" ]; then echo "  ok   $1 = $2"; else echo "  FAIL $1 = $2, implied $3"; fail=1; fi
@@ -105,6 +105,6 @@ check "funnel join_group" "$(got join_group)" "$want_join"
 check "draws follow" "$(draws follow)" "$want_follow"
 check "draws questionnaire" "$(draws questionnaire)" "$want_q"
 check "draws join_group" "$(draws join_group)" "$want_join"
-check "welcomes sent (outbox)" "$(get /api/v1/admin/outbox/stats | field welcome)" "$want_follow"
+check "welcomes sent (outbox)" "$(get /api/v1/outbox/stats | field welcome)" "$want_follow"
 check "inbox dead letters" "$(metric siyu.inbox.dead)" "0"
 if [ $fail -eq 0 ]; then echo PASS; else echo FAIL; exit 1; fi

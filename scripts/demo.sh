@@ -66,7 +66,7 @@ if ! curl -fs "$base/actuator/health" | grep -q '"mode":"sandbox"'; then
 fi
 auth=(-H "Authorization: Bearer $SIYU_ADMIN_OPERATOR_TOKEN")
 admin() { curl -fsS "${auth[@]}" "$base$1"; }
-admin /api/v1/admin/journey/funnel > /dev/null || { echo "The admin API refused the token in SIYU_ADMIN_OPERATOR_TOKEN."; exit 1; }
+admin /api/v1/journey/funnel > /dev/null || { echo "The admin API refused the token in SIYU_ADMIN_OPERATOR_TOKEN."; exit 1; }
 
 echo
 echo "== A simulated audience of $count customers over $seconds s: all add our staff member (welcome + draw #1),"
@@ -92,13 +92,13 @@ echo
 echo "== Simulator report (implied = what the funnel and draws must show for this run)"
 echo "$r" | pp
 echo
-echo "== Journey funnel (GET /api/v1/admin/journey/funnel; all runs on this server's Redis)"
-admin /api/v1/admin/journey/funnel | pp
+echo "== Journey funnel (GET /api/v1/journey/funnel; all runs on this server's Redis)"
+admin /api/v1/journey/funnel | pp
 for pool in $pools; do
   echo
-  echo "== Draws of pool $pool by prize (GET /api/v1/admin/blindbox/pools/$pool/stats)"
-  admin "/api/v1/admin/blindbox/pools/$pool/stats" | pp
+  echo "== Draws of pool $pool by prize (GET /api/v1/blindbox/pools/$pool/stats)"
+  admin "/api/v1/blindbox/pools/$pool/stats" | pp
 done
 echo
-echo "== Outbox (GET /api/v1/admin/outbox/stats; messages other than welcomes wait for the end of quiet hours)"
-admin /api/v1/admin/outbox/stats | pp
+echo "== Outbox (GET /api/v1/outbox/stats; messages other than welcomes wait for the end of quiet hours)"
+admin /api/v1/outbox/stats | pp

@@ -35,10 +35,11 @@ import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Mono;
 
 /**
- * Stateless bearer-token security for {@code /api/**} and nothing else: {@code GET}/{@code HEAD} on
- * {@code /api/v1/admin/**} need a viewer or operator token, any other request under {@code /api/} an
- * operator token. Callbacks, the sandbox, health, metrics, questionnaire pages ({@code /q/**}) and the
- * OpenAPI pages stay open. Failures are RFC 9457 problems ({@code unauthorized} with
+ * Stateless bearer-token security for {@code /api/**} and the metrics endpoints: {@code GET}/{@code HEAD}
+ * need a viewer or operator token, any other request an operator token. Metrics
+ * ({@code /actuator/prometheus}, {@code /actuator/metrics}) need a viewer token too: they name apps,
+ * handlers and error codes (Prometheus scrapes with {@code authorization: {credentials: <token>}}).
+ * Callbacks, the sandbox, health, questionnaire pages ({@code /q/**}) and the OpenAPI pages stay open. Failures are RFC 9457 problems ({@code unauthorized} with
  * {@code WWW-Authenticate: Bearer}, {@code forbidden}).
  */
 @Configuration(proxyBeanMethods = false)
@@ -47,7 +48,8 @@ class AdminSecurity {
 
   private static final Logger log = LoggerFactory.getLogger(AdminSecurity.class);
 
-  static final String ADMIN_PATHS = "/api/v1/admin/**";
+  static final String API_PATHS = "/api/**";
+  private static final String[] METRICS_PATHS = {"/actuator/prometheus", "/actuator/metrics", "/actuator/metrics/**"};
   private static final String BEARER = "Bearer ";
   /** The callback ack path: WeCom waits for it, and nothing there is routed by Spring Security. */
   private static final String CALLBACK_PREFIX = "/wecom/callback/";
@@ -74,7 +76,7 @@ class AdminSecurity {
     bearer.setSecurityContextRepository(NoOpServerSecurityContextRepository.getInstance());
 
     return http
-        .securityMatcher(ServerWebExchangeMatchers.pathMatchers("/api/**"))
+        .securityMatcher(ServerWebExchangeMatchers.pathMatchers(concat(API_PATHS, METRICS_PATHS)))
         .csrf(ServerHttpSecurity.CsrfSpec::disable)
         .httpBasic(ServerHttpSecurity.HttpBasicSpec::disable)
         .formLogin(ServerHttpSecurity.FormLoginSpec::disable)
@@ -84,9 +86,9 @@ class AdminSecurity {
         .securityContextRepository(NoOpServerSecurityContextRepository.getInstance())
         .addFilterAt(bearer, SecurityWebFiltersOrder.AUTHENTICATION)
         .authorizeExchange(ex -> ex
-            .pathMatchers(HttpMethod.GET, ADMIN_PATHS).hasAnyRole("VIEWER", "OPERATOR")
-            .pathMatchers(HttpMethod.HEAD, ADMIN_PATHS).hasAnyRole("VIEWER", "OPERATOR")
-            // Writes, and any future /api/ path nobody classified yet: operators only.
+            .pathMatchers(HttpMethod.GET).hasAnyRole("VIEWER", "OPERATOR")
+            .pathMatchers(HttpMethod.HEAD).hasAnyRole("VIEWER", "OPERATOR")
+            // Every write: operators only.
             .anyExchange().hasRole("OPERATOR"))
         .exceptionHandling(e -> e.authenticationEntryPoint(unauthorized).accessDeniedHandler(forbidden))
         .build();
@@ -101,6 +103,13 @@ class AdminSecurity {
     StrictServerWebExchangeFirewall strict = new StrictServerWebExchangeFirewall();
     return exchange -> exchange.getRequest().getPath().value().startsWith(CALLBACK_PREFIX)
         ? Mono.just(exchange) : strict.getFirewalledExchange(exchange);
+  }
+
+  private static String[] concat(String first, String[] rest) {
+    String[] all = new String[rest.length + 1];
+    all[0] = first;
+    System.arraycopy(rest, 0, all, 1, rest.length);
+    return all;
   }
 
   /** {@code Authorization: Bearer <token>}; no header means anonymous (then 401), a malformed one 401. */

@@ -37,7 +37,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 /** Operators' view and levers of the blind box: pools and stock, top-ups, code uploads, draws, stats. */
 @RestController
-@RequestMapping("/api/v1/admin/blindbox")
+@RequestMapping("/api/v1/blindbox")
 class BlindBoxAdminController {
 
   private static final Logger log = LoggerFactory.getLogger(BlindBoxAdminController.class);

@@ -18,7 +18,7 @@ import reactor.core.publisher.Mono;
 
 /** A person's journey and the journey funnel (viewer or operator; enforced centrally). */
 @RestController
-@RequestMapping("/api/v1/admin/journey")
+@RequestMapping("/api/v1/journey")
 class JourneyAdminController {
 
   record PersonJourney(Person person, List<PersonStore.Follow> follows, List<Journey.StepRecord> steps,

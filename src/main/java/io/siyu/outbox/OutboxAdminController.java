@@ -10,7 +10,7 @@ import reactor.core.publisher.Mono;
 
 /** Delivery status of one entry, and counts by status and channel. */
 @RestController
-@RequestMapping("/api/v1/admin/outbox")
+@RequestMapping("/api/v1/outbox")
 class OutboxAdminController {
 
   private final Outbox outbox;

@@ -17,7 +17,7 @@ import org.springframework.test.web.reactive.server.WebTestClient;
 @SiyuIntegrationTest
 class AdminSecurityIntegrationTest {
 
-  private static final String PING = "/api/v1/admin/test-ping";
+  private static final String PING = "/api/v1/test-ping";
 
   @Autowired
   WebTestClient web;
@@ -89,10 +89,12 @@ class AdminSecurityIntegrationTest {
   }
 
   @Test
-  void unclassifiedApiPathsNeedAnOperator() {
-    web.get().uri("/api/v2/something").headers(h -> h.setBearerAuth(AdminTokens.VIEWER)).exchange()
+  void writesAnywhereUnderApiNeedAnOperator() {
+    web.post().uri("/api/v2/something").headers(h -> h.setBearerAuth(AdminTokens.VIEWER)).exchange()
         .expectStatus().isForbidden();
-    web.get().uri("/api/v2/something").headers(h -> h.setBearerAuth(AdminTokens.OPERATOR)).exchange()
+    web.post().uri("/api/v2/something").headers(h -> h.setBearerAuth(AdminTokens.OPERATOR)).exchange()
+        .expectStatus().isNotFound();
+    web.get().uri("/api/v2/something").headers(h -> h.setBearerAuth(AdminTokens.VIEWER)).exchange()
         .expectStatus().isNotFound();
   }
 
@@ -114,14 +116,24 @@ class AdminSecurityIntegrationTest {
   }
 
   @Test
+  void metricsNeedAViewerToken() {
+    web.get().uri("/actuator/prometheus").exchange().expectStatus().isUnauthorized()
+        .expectBody().jsonPath("$.type").isEqualTo("urn:siyu:problem:unauthorized");
+    web.get().uri("/actuator/metrics").exchange().expectStatus().isUnauthorized();
+    web.get().uri("/actuator/prometheus").headers(h -> h.setBearerAuth(AdminTokens.VIEWER)).exchange()
+        .expectStatus().isOk();
+    web.get().uri("/actuator/metrics/jvm.memory.used").headers(h -> h.setBearerAuth(AdminTokens.VIEWER)).exchange()
+        .expectStatus().isOk();
+  }
+
+  @Test
   void leavesEverythingOutsideApiOpen() {
     web.get().uri("/actuator/health").exchange().expectStatus().isOk();
-    web.get().uri("/actuator/prometheus").exchange().expectStatus().isOk();
     web.get().uri("/sandbox/calls").exchange().expectStatus().isOk();
     web.get().uri("/v3/api-docs").exchange().expectStatus().isOk()
         .expectBody()
         .jsonPath("$.components.securitySchemes.bearer.scheme").isEqualTo("bearer")
-        .jsonPath("$.paths['/api/v1/admin/test-ping']").exists();
+        .jsonPath("$.paths['/api/v1/test-ping']").exists();
     web.get().uri("/swagger-ui.html").exchange()
         .expectStatus().value(s -> assertThat(HttpStatus.valueOf(s).is2xxSuccessful() || HttpStatus.valueOf(s).is3xxRedirection()).isTrue());
     // Unknown customer page and an unsigned callback: their own answers, never the admin API's 401.

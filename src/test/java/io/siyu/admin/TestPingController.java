@@ -10,7 +10,7 @@ import reactor.core.publisher.Mono;
 
 /** Test-only admin endpoint: answers with the caller's operator name, read both ways controllers may. */
 @RestController
-@RequestMapping("/api/v1/admin/test-ping")
+@RequestMapping("/api/v1/test-ping")
 class TestPingController {
 
   @GetMapping

@@ -41,7 +41,7 @@ import reactor.core.publisher.Flux;
     "siyu.blindbox.pools.admintest.fallback.points=10"})
 class BlindBoxAdminIntegrationTest {
 
-  static final String BASE = "/api/v1/admin/blindbox";
+  static final String BASE = "/api/v1/blindbox";
   static final Duration T = Duration.ofSeconds(10);
 
   @Autowired

@@ -389,7 +389,7 @@ class JourneyIntegrationTest {
     simulate("change_external_chat", groupAdd("wrF" + e3, "zhangsan", List.of(e3)));
     awaitDone(p3, Step.JOIN_GROUP);
 
-    web.get().uri(b -> b.path("/api/v1/admin/journey/funnel").queryParam("state", state).build())
+    web.get().uri(b -> b.path("/api/v1/journey/funnel").queryParam("state", state).build())
         .header(HttpHeaders.AUTHORIZATION, "Bearer " + AdminTokens.VIEWER)
         .exchange()
         .expectStatus().isOk()
@@ -406,7 +406,7 @@ class JourneyIntegrationTest {
         .jsonPath("$.channels[0].steps[2].rateFromFollowed").isEqualTo(0.3333);
 
     // the overall funnel lists this channel too
-    web.get().uri("/api/v1/admin/journey/funnel")
+    web.get().uri("/api/v1/journey/funnel")
         .header(HttpHeaders.AUTHORIZATION, "Bearer " + AdminTokens.VIEWER)
         .exchange()
         .expectStatus().isOk()
@@ -420,7 +420,7 @@ class JourneyIntegrationTest {
     String personId = follow(ext, "zhangsan", "qr-admin");
     Journey.StepOutcome q = journey.completeStep(personId, Step.QUESTIONNAIRE).block(T);
 
-    web.get().uri("/api/v1/admin/journey/persons/{id}", personId)
+    web.get().uri("/api/v1/journey/persons/{id}", personId)
         .header(HttpHeaders.AUTHORIZATION, "Bearer " + AdminTokens.VIEWER)
         .exchange()
         .expectStatus().isOk()
@@ -437,7 +437,7 @@ class JourneyIntegrationTest {
 
   @Test
   void adminAnswersAProblemForAnUnknownPerson() {
-    web.get().uri("/api/v1/admin/journey/persons/{id}", "nobody-" + ext())
+    web.get().uri("/api/v1/journey/persons/{id}", "nobody-" + ext())
         .header(HttpHeaders.AUTHORIZATION, "Bearer " + AdminTokens.VIEWER)
         .exchange()
         .expectStatus().isNotFound()

@@ -122,7 +122,7 @@ class OnboardingEndToEndIntegrationTest {
     assertThat(storedMessage(welcomeKey).path("to").path("welcomeCode").asString()).isEqualTo(welcomeCode);
 
     // 5. the channel's funnel: one person at every step
-    web.get().uri(b -> b.path("/api/v1/admin/journey/funnel").queryParam("state", state).build())
+    web.get().uri(b -> b.path("/api/v1/journey/funnel").queryParam("state", state).build())
         .headers(h -> h.setBearerAuth(AdminTokens.VIEWER))
         .exchange()
         .expectStatus().isOk()

@@ -503,7 +503,7 @@ class OutboxIntegrationTest {
     outbox.enqueue(m).block(T);
     deliver();
 
-    web.get().uri("/api/v1/admin/outbox/messages/{key}", m.key())
+    web.get().uri("/api/v1/outbox/messages/{key}", m.key())
         .header(HttpHeaders.AUTHORIZATION, "Bearer " + AdminTokens.VIEWER).exchange()
         .expectStatus().isOk()
         .expectBody()
@@ -512,11 +512,11 @@ class OutboxIntegrationTest {
         .jsonPath("$.channel").isEqualTo("template")
         .jsonPath("$.attempts").isEqualTo(1)
         .jsonPath("$.source").isEqualTo("campaign");
-    web.get().uri("/api/v1/admin/outbox/messages/{key}", key("unknown"))
+    web.get().uri("/api/v1/outbox/messages/{key}", key("unknown"))
         .header(HttpHeaders.AUTHORIZATION, "Bearer " + AdminTokens.VIEWER).exchange()
         .expectStatus().isNotFound()
         .expectBody().jsonPath("$.type").isEqualTo("urn:siyu:problem:outbox-message-not-found");
-    web.get().uri("/api/v1/admin/outbox/stats")
+    web.get().uri("/api/v1/outbox/stats")
         .header(HttpHeaders.AUTHORIZATION, "Bearer " + AdminTokens.VIEWER).exchange()
         .expectStatus().isOk()
         .expectBody()
