@@ -92,7 +92,7 @@ class PointsExpiryJob implements SmartLifecycle {
         .count();
   }
 
-  private Mono<Void> expireOne(TypedTuple<String> due) {
+  private Mono<String> expireOne(TypedTuple<String> due) {
     String person = due.getValue();
     return points.expire(person)
         .then(redis.execute(UNSCHEDULE, List.of(RedisKeys.pointsDue()),
@@ -100,7 +100,7 @@ class PointsExpiryJob implements SmartLifecycle {
         .then(redis.opsForZSet().rangeWithScores(RedisKeys.pointsLotsByExpiry(person), Range.closed(0L, 0L)).next())
         .flatMap(first -> redis.execute(LOWER, List.of(RedisKeys.pointsDue()),
             List.of(Long.toString(first.getScore().longValue()), person)).next())
-        .then();
+        .thenReturn(person);
   }
 
   @Override
