@@ -88,6 +88,10 @@ class PointsExpiryJob implements SmartLifecycle {
     return redis.opsForZSet()
         .rangeByScoreWithScores(RedisKeys.pointsDue(), Range.closed(Double.NEGATIVE_INFINITY, (double) clock.millis()),
             Limit.limit().count(props.batch()))
+        // Collected first: while a streamed reply waits for demand, Lettuce stops reading the shared
+        // connection, so the per-person scripts issued below would never get their replies (deadlock).
+        .collectList()
+        .flatMapMany(Flux::fromIterable)
         .flatMap(this::expireOne, CONCURRENCY)
         .count();
   }

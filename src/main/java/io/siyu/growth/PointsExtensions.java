@@ -120,7 +120,10 @@ class PointsExtensions {
 
   /** Starts here every running batch that no instance holds (its runner died). Called by the expiry job's tick. */
   Mono<Void> resumeOrphans() {
+    // collected before issuing more commands on the shared connection (see PointsExpiryJob#round)
     return redis.opsForZSet().range(RedisKeys.pointsExtensionsRunning(), org.springframework.data.domain.Range.closed(0L, 99L))
+        .collectList()
+        .flatMapMany(Flux::fromIterable)
         .filter(id -> !runningHere.containsKey(id))
         .concatMap(id -> redis.hasKey(RedisKeys.pointsExtensionLease(id))
             .filter(held -> !held)
