@@ -1,5 +1,6 @@
 package io.siyu.growth;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.siyu.audience.ProfileChanges;
 import io.siyu.infra.LuaScripts;
 import io.siyu.infra.RedisKeys;
@@ -103,9 +104,11 @@ public class Points {
   private final PointsProperties props;
   private final SiyuProperties siyu;
   private final Clock clock;
+  private final MeterRegistry meters;
 
   Points(ReactiveStringRedisTemplate redis, ProfileChanges profileChanges, PointsProperties props, SiyuProperties siyu,
-         Clock clock) {
+         Clock clock, MeterRegistry meters) {
+    this.meters = meters;
     this.redis = redis;
     this.profileChanges = profileChanges;
     this.props = props;
@@ -204,6 +207,11 @@ public class Points {
         .map(Points::parseEntry);
   }
 
+  /** Whether the person has a profile (points operations on unknown persons are refused). */
+  public Mono<Boolean> personExists(String personId) {
+    return redis.hasKey(RedisKeys.person(personId));
+  }
+
   /** Top balances, highest first. */
   public Flux<Map.Entry<String, Long>> leaderboard(int limit) {
     return redis.opsForZSet().reverseRangeWithScores(RedisKeys.pointsLeaderboard(), Range.closed(0L, (long) limit - 1))
@@ -243,6 +251,7 @@ public class Points {
         operator == null ? "" : operator, Long.toString(amount), Long.toString(arg9), Long.toString(arg10));
     return redis.execute(CHANGE, keys, args).next()
         .map(Points::reply)
+        .doOnNext(r -> meters.counter("siyu.points.operations", "op", op, "status", r.status()).increment())
         .flatMap(r -> switch (r.status()) {
           case "unknown-person" -> Mono.error(new PointsException(PointsException.Reason.UNKNOWN_PERSON,
               "no person with this id"));

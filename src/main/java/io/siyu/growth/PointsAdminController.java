@@ -62,7 +62,7 @@ class PointsAdminController {
   @GetMapping("/api/v1/persons/{id}/points")
   Mono<PointsView> points(@PathVariable String id) {
     Instant until = clock.instant().plus(Duration.ofDays(30));
-    return points.balance(id).map(b -> new PointsView(id, b.balance(), b.lots(), b.expiringBefore(until)));
+    return requirePerson(id).then(points.balance(id)).map(b -> new PointsView(id, b.balance(), b.lots(), b.expiringBefore(until)));
   }
 
   @GetMapping("/api/v1/persons/{id}/points/ledger")
@@ -74,7 +74,12 @@ class PointsAdminController {
     if (offset < 0) {
       throw invalid("offset", "must be 0 or more");
     }
-    return points.ledger(id, offset, limit);
+    return requirePerson(id).thenMany(points.ledger(id, offset, limit));
+  }
+
+  private Mono<Void> requirePerson(String id) {
+    return points.personExists(id).flatMap(exists -> exists ? Mono.<Void>empty()
+        : Mono.error(new Problem(HttpStatus.NOT_FOUND, "person-not-found", "Person not found", "no person with this id")));
   }
 
   record Grant(@NotNull @Pattern(regexp = KEY, message = KEY_MESSAGE) String key,

@@ -140,8 +140,10 @@ class PointsExtensions {
         .doFinally(s -> runningHere.remove(id))
         .subscribe(done -> { }, e -> log.warn("points extension batch {} interrupted: {}: {}", id,
             e.getClass().getName(), e.getMessage()));
-    if (!d.isDisposed()) {
-      runningHere.putIfAbsent(id, d);
+    runningHere.put(id, d);
+    if (d.isDisposed()) {
+      // finished before it was registered; the lease, not this map, is what keeps runs exclusive
+      runningHere.remove(id, d);
     }
   }
 
@@ -208,6 +210,7 @@ class PointsExtensions {
   }
 
   /** Stops the batches running here; their leases lapse and another instance (or a restart) resumes them. */
+  @jakarta.annotation.PreDestroy
   void stopAll() {
     runningHere.values().forEach(Disposable::dispose);
     runningHere.clear();

@@ -42,6 +42,8 @@ class PointsAdminIntegrationTest {
 
   @BeforeEach
   void setUp() {
+    // the build machine is shared: a busy moment must not fail a request
+    web = web.mutate().responseTimeout(Duration.ofSeconds(30)).build();
     clock.set(Instant.parse("2026-06-15T02:00:00Z"));
     person = PointsTestSupport.person(redis);
   }
@@ -110,6 +112,8 @@ class PointsAdminIntegrationTest {
   void unknownPersonIsNotFound() {
     post("/api/v1/persons/pt-nobody-" + UUID.randomUUID() + "/points/grants",
         Map.of("key", "g1", "amount", 10, "reason", "活动奖励")).expectStatus().isNotFound()
+        .expectBody().jsonPath("$.type").isEqualTo("urn:siyu:problem:person-not-found");
+    get("/api/v1/persons/pt-nobody-" + UUID.randomUUID() + "/points").expectStatus().isNotFound()
         .expectBody().jsonPath("$.type").isEqualTo("urn:siyu:problem:person-not-found");
   }
 
