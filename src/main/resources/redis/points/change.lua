@@ -43,6 +43,10 @@ local function drop(id)
 end
 
 local function log(entry)
+  -- empty fields are left out: the ledger is most of a person's points memory
+  if entry.k == '' then entry.k = nil end
+  if entry.o == '' then entry.o = nil end
+  if entry.r == '' then entry.r = nil end
   entry.at = now
   entry.b = balance
   redis.call('LPUSH', ledger, cjson.encode(entry))

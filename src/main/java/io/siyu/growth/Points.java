@@ -166,7 +166,7 @@ public class Points {
         throw new PointsException(PointsException.Reason.INVALID, "an extension must be positive");
       }
       return run(personId, "extend", clock.instant(), key, reason, operator, 0, cutoff.toEpochMilli(), by.toMillis(),
-          cutoff + "|" + by.toMillis())
+          digest("extend|" + cutoff.toEpochMilli() + "|" + by.toMillis() + "|" + (reason == null ? "" : reason)))
           .map(r -> {
             String[] extra = r.extra().split(":", -1);
             long pts = Long.parseLong(extra[0]);
@@ -222,7 +222,7 @@ public class Points {
                               long amount, long expiresAt, String requestedExpiry) {
     // The default expiry depends on the time of the call, so only an explicit one is part of the request.
     String fingerprint = op + "|" + amount + "|" + requestedExpiry + "|" + (reason == null ? "" : reason);
-    return run(personId, op, now, key, reason, operator, amount, expiresAt, 0, fingerprint)
+    return run(personId, op, now, key, reason, operator, amount, expiresAt, 0, digest(fingerprint))
         .map(r -> {
           boolean replay = r.status().equals("duplicate");
           Outcome outcome = r.status().equals("insufficient") ? Outcome.INSUFFICIENT : Outcome.APPLIED;
@@ -318,6 +318,19 @@ public class Points {
   private static String text(JsonNode n, String field) {
     JsonNode v = n.get(field);
     return v == null || v.isNull() || v.asString().isEmpty() ? null : v.asString();
+  }
+
+  /**
+   * 12 hex characters of SHA-256: keeps the stored outcome under Redis's 64-byte compact-encoding limit
+   * (hash-max-listpack-value) however long the reason; a collision only matters for a reused key.
+   */
+  static String digest(String request) {
+    try {
+      byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(request.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(d, 0, 6);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every JVM", e);
+    }
   }
 
   private static void requirePositive(long amount, String field) {
