@@ -69,12 +69,12 @@ public class Points {
 
   public record Balance(String personId, long balance, List<Lot> lots) {
 
-    /** Points of the live lots expiring before {@code until}. */
+    /** Points of the live lots expiring at or before {@code until} (as a batch extension's window counts them). */
     public Expiring expiringBefore(Instant until) {
       long pts = 0;
       Instant earliest = null;
       for (Lot l : lots) {
-        if (l.expiresAt().isBefore(until)) {
+        if (!l.expiresAt().isAfter(until)) {
           pts += l.remaining();
           earliest = earliest == null || l.expiresAt().isBefore(earliest) ? l.expiresAt() : earliest;
         }
