@@ -289,4 +289,64 @@ public final class RedisKeys {
   public static String events() {
     return PREFIX + "events";
   }
+
+  // --- points: per person under {p:<id>}; the due index, job lease and batch extensions are global ---
+
+  /** A person's lots: lot id → {@code remaining:amount:earnedAt:expiresAt}; field {@code n} = last lot id. */
+  public static String pointsLots(String personId) {
+    return PREFIX + "pts:" + personTag(personId) + ":lots";
+  }
+
+  /** A person's live lots by expiry (lot id → expiresAt millis): the FIFO spending order. */
+  public static String pointsLotsByExpiry(String personId) {
+    return PREFIX + "pts:" + personTag(personId) + ":exp";
+  }
+
+  /** A person's points ledger (list of JSON entries, newest first). */
+  public static String pointsLedger(String personId) {
+    return PREFIX + "pts:" + personTag(personId) + ":ledger";
+  }
+
+  /** Idempotency keys of a person's points operations: key → epoch millis it may be forgotten. */
+  public static String pointsKeys(String personId) {
+    return PREFIX + "pts:" + personTag(personId) + ":keys";
+  }
+
+  /** Outcomes of a person's points operations: key → {@code fingerprint\noutcome} (replays return it). */
+  public static String pointsOutcomes(String personId) {
+    return PREFIX + "pts:" + personTag(personId) + ":out";
+  }
+
+  /** Persons with live lots: person id → earliest lot expiry (epoch millis), read by the expiry job. */
+  public static String pointsDue() {
+    return PREFIX + "pts:due";
+  }
+
+  /**
+   * Profile version last written to {@link #pointsLeaderboard} per person. Its hash tag is the whole
+   * leaderboard key, so on Redis Cluster it lands in the leaderboard's slot.
+   */
+  public static String pointsLeaderboardVersions() {
+    return PREFIX + "{" + pointsLeaderboard() + "}:v";
+  }
+
+  /** The lease that lets one instance run an expiry tick. */
+  public static String pointsJobLease() {
+    return PREFIX + "pts:job-lease";
+  }
+
+  /** One batch extension (hash: parameters, status, counters). */
+  public static String pointsExtension(String id) {
+    return PREFIX + "{pts-ext}:b:" + id;
+  }
+
+  /** Batch extensions not yet completed (id → created millis): the expiry job resumes them. */
+  public static String pointsExtensionsRunning() {
+    return PREFIX + "{pts-ext}:running";
+  }
+
+  /** The lease of the instance running one batch extension. */
+  public static String pointsExtensionLease(String id) {
+    return PREFIX + "{pts-ext}:lease:" + id;
+  }
 }
