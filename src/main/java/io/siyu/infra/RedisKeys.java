@@ -289,4 +289,9 @@ public final class RedisKeys {
   public static String events() {
     return PREFIX + "events";
   }
+
+  /** A person's audited growth corrections (a list of JSON entries, newest first). */
+  public static String growthCorrections(String personId) {
+    return PREFIX + "growth:" + personTag(personId) + ":corrections";
+  }
 }
