@@ -28,6 +28,8 @@ import org.springframework.security.web.server.context.NoOpServerSecurityContext
 import org.springframework.security.web.server.firewall.ServerWebExchangeFirewall;
 import org.springframework.security.web.server.firewall.StrictServerWebExchangeFirewall;
 import org.springframework.security.web.server.savedrequest.NoOpServerRequestCache;
+import org.springframework.security.web.server.util.matcher.AndServerWebExchangeMatcher;
+import org.springframework.security.web.server.util.matcher.NegatedServerWebExchangeMatcher;
 import org.springframework.security.web.server.util.matcher.ServerWebExchangeMatchers;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import org.springframework.web.reactive.result.view.ViewResolver;
@@ -37,7 +39,8 @@ import reactor.core.publisher.Mono;
 /**
  * Stateless bearer-token security for {@code /api/**} and nothing else: {@code GET}/{@code HEAD} on
  * {@code /api/v1/admin/**} need a viewer or operator token, any other request under {@code /api/} an
- * operator token. Callbacks, the sandbox, health, metrics, questionnaire pages ({@code /q/**}) and the
+ * operator token; {@code GET}/{@code HEAD} on persons, levels and leaderboards need a viewer or operator
+ * token too. {@code POST /api/v1/orders} is signed with its own secret instead. Callbacks, the sandbox, health, metrics, questionnaire pages ({@code /q/**}) and the
  * OpenAPI pages stay open. Failures are RFC 9457 problems ({@code unauthorized} with
  * {@code WWW-Authenticate: Bearer}, {@code forbidden}).
  */
@@ -48,6 +51,9 @@ class AdminSecurity {
   private static final Logger log = LoggerFactory.getLogger(AdminSecurity.class);
 
   static final String ADMIN_PATHS = "/api/v1/admin/**";
+  /** Reads outside /api/v1/admin (persons, levels, leaderboards) that viewers may also make. */
+  static final String[] VIEWER_READS = {"/api/v1/persons/**", "/api/v1/levels", "/api/v1/leaderboards/**"};
+  static final String ORDERS_PATH = "/api/v1/orders";
   private static final String BEARER = "Bearer ";
   /** The callback ack path: WeCom waits for it, and nothing there is routed by Spring Security. */
   private static final String CALLBACK_PREFIX = "/wecom/callback/";
@@ -74,7 +80,9 @@ class AdminSecurity {
     bearer.setSecurityContextRepository(NoOpServerSecurityContextRepository.getInstance());
 
     return http
-        .securityMatcher(ServerWebExchangeMatchers.pathMatchers("/api/**"))
+        // The order webhook is signed with its own shared secret (growth's OrderSignature), not a bearer token.
+        .securityMatcher(new AndServerWebExchangeMatcher(ServerWebExchangeMatchers.pathMatchers("/api/**"),
+            new NegatedServerWebExchangeMatcher(ServerWebExchangeMatchers.pathMatchers(HttpMethod.POST, ORDERS_PATH))))
         .csrf(ServerHttpSecurity.CsrfSpec::disable)
         .httpBasic(ServerHttpSecurity.HttpBasicSpec::disable)
         .formLogin(ServerHttpSecurity.FormLoginSpec::disable)
@@ -86,6 +94,8 @@ class AdminSecurity {
         .authorizeExchange(ex -> ex
             .pathMatchers(HttpMethod.GET, ADMIN_PATHS).hasAnyRole("VIEWER", "OPERATOR")
             .pathMatchers(HttpMethod.HEAD, ADMIN_PATHS).hasAnyRole("VIEWER", "OPERATOR")
+            .pathMatchers(HttpMethod.GET, VIEWER_READS).hasAnyRole("VIEWER", "OPERATOR")
+            .pathMatchers(HttpMethod.HEAD, VIEWER_READS).hasAnyRole("VIEWER", "OPERATOR")
             // Writes, and any future /api/ path nobody classified yet: operators only.
             .anyExchange().hasRole("OPERATOR"))
         .exceptionHandling(e -> e.authenticationEntryPoint(unauthorized).accessDeniedHandler(forbidden))
