@@ -118,8 +118,10 @@ public class Interactions {
             int published = ((Long) res.get(5)).intValue();
             Mono<?> event = events.publish(Events.INTERACTION, Events.interactionKey(person, ix.kind(), ix.key()),
                 person, at, Map.of("kind", ix.kind(), "growth", Long.toString(rec.growthAdded())));
-            return Mono.when(event, followUp.leaderboard(person, rec.growth()), followUp.changed(person),
-                    followUp.levelUps(person, published, rec.level()))
+            // The leaderboard only moves when growth did; a replay repeats the write in case the first
+            // attempt died before it.
+            Mono<Void> board = rec.growthAdded() > 0 || !rec.first() ? followUp.leaderboard(person, rec.growth()) : Mono.empty();
+            return Mono.when(event, board, followUp.changed(person), followUp.levelUps(person, published, rec.level()))
                 .thenReturn(rec);
           });
     });
