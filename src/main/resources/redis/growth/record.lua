@@ -20,8 +20,9 @@ local nt = tonumber(ARGV[12])
 local wbase = 13 + nt
 local nw = tonumber(ARGV[wbase])
 
--- One HMGET for everything read: growth, level, lp, gd:<kind>, gd:*, lastAt, then the window fields.
-local fields = {'growth', 'level', 'lp', 'gd:' .. kind, 'gd:*', 'lastAt'}
+-- One HMGET for everything read: growth, level, lp, gd:<kind>, gd:*, lastAt, n:<kind>, v, then the
+-- window fields; one HSET writes everything back (fewer calls: this script is the hot path).
+local fields = {'growth', 'level', 'lp', 'gd:' .. kind, 'gd:*', 'lastAt', 'n:' .. kind, 'v'}
 local activity = ARGV[9] == '1'
 if activity then
   for i = 1, nw do
@@ -48,7 +49,7 @@ local function earned(state)
 end
 
 local grant = tonumber(ARGV[6])
-local set = {}
+local set = {'n:' .. kind, (tonumber(cur[7]) or 0) + 1, 'v', (tonumber(cur[8]) or 0) + 1}
 if grant > 0 then
   local kindEarned, allEarned = earned(cur[4]), earned(cur[5])
   local kindCap = tonumber(ARGV[7])
@@ -88,7 +89,7 @@ if activity then
   for i = 1, nw do
     local p = tonumber(ARGV[wbase + 2 * i])
     for j = 0, 1 do
-      local idx = 6 + 2 * (i - 1) + 1 + j
+      local idx = 8 + 2 * (i - 1) + 1 + j
       local state = cur[idx]
       local value
       if not state then
@@ -110,10 +111,7 @@ if activity then
   end
 end
 
-if #set > 0 then
-  redis.call('HSET', person, unpack(set))
-end
-redis.call('HINCRBY', person, 'n:' .. kind, 1)
+redis.call('HSET', person, unpack(set))
 
 local attr = ARGV[11]
 if kind == 'order' then
@@ -133,5 +131,4 @@ elseif kind == 'group_left' and attr ~= '' then
   if redis.call('HDEL', person, 'gr:' .. attr) == 1 then redis.call('HINCRBY', person, 'groups', -1) end
 end
 
-redis.call('HINCRBY', person, 'v', 1)
 return {1, grant, growth, level, previous, lp}

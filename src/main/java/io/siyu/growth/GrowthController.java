@@ -5,6 +5,8 @@ import io.siyu.admin.Problem;
 import io.siyu.growth.GrowthProperties.Kind;
 import io.siyu.infra.SiyuProperties;
 import jakarta.validation.Valid;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Size;
@@ -137,7 +139,7 @@ class GrowthController {
         .map(r -> ResponseEntity.status(r.first() ? HttpStatus.CREATED : HttpStatus.OK).body(r));
   }
 
-  record CorrectionRequest(@NotBlank @Size(max = 128) String key, @NotNull Long delta,
+  record CorrectionRequest(@NotBlank @Size(max = 128) String key, @NotNull @Min(-1_000_000_000) @Max(1_000_000_000) Long delta,
                            @NotBlank @Size(max = 500) String reason) {}
 
   @PostMapping("/persons/{id}/growth/corrections")
