@@ -14,7 +14,6 @@ local now = tonumber(ARGV[3])
 if redis.call('EXISTS', person) == 0 then
   return {-1}
 end
-redis.call('ZREMRANGEBYSCORE', seen, '-inf', now)
 
 local nt = tonumber(ARGV[12])
 local wbase = 13 + nt
@@ -37,7 +36,11 @@ local level = tonumber(cur[2]) or 1
 local lp = tonumber(cur[3]) or 1
 
 if redis.call('ZADD', seen, 'NX', ARGV[4], member) == 0 then
-  return {0, 0, growth, level, level, lp}
+  -- Present: a replay, unless its retention ran out and the amortised trim below has not removed it yet.
+  if tonumber(redis.call('ZSCORE', seen, member)) > now then
+    return {0, 0, growth, level, level, lp}
+  end
+  redis.call('ZADD', seen, ARGV[4], member)
 end
 
 local today = ARGV[5]
@@ -112,6 +115,10 @@ if activity then
 end
 
 redis.call('HSET', person, unpack(set))
+-- Forgetting expired keys is only housekeeping (expiry is checked above), so it runs every 16th change.
+if set[4] % 16 == 0 then
+  redis.call('ZREMRANGEBYSCORE', seen, '-inf', now)
+end
 
 local attr = ARGV[11]
 if kind == 'order' then

@@ -76,7 +76,14 @@ public final class InteractionLoad {
           .then(redis.opsForHash().putAll(RedisKeys.person("b" + i), Map.of("id", "b" + i))), 64).blockLast(Duration.ofMinutes(2));
 
       run(interactions, "w", warm, concurrency, persons);
+      // CPU per interaction on both sides: meaningful even when other processes share the cores.
+      com.sun.management.OperatingSystemMXBean os =
+          (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+      long jvmCpu0 = os.getProcessCpuTime();
+      double redisCpu0 = redisCpu(redis);
       long[] measured = run(interactions, "b", count, concurrency, persons);
+      double jvmCpuMicros = (os.getProcessCpuTime() - jvmCpu0) / 1e3 / count;
+      double redisCpuMicros = (redisCpu(redis) - redisCpu0) * 1e6 / count;
       double perSecond = count / (measured[0] / 1e9);
 
       long seen = Flux.range(0, persons).flatMap(i -> redis.opsForZSet().size(RedisKeys.interactionsSeen("b" + i)), 64)
@@ -92,7 +99,11 @@ public final class InteractionLoad {
       System.out.printf(Locale.ROOT, "interactions/s     %.0f%n", perSecond);
       System.out.printf(Locale.ROOT, "record p50         %.2f ms%n", measured[2] / 1e6);
       System.out.printf(Locale.ROOT, "record p99         %.2f ms%n", measured[3] / 1e6);
+      System.out.printf(Locale.ROOT, "cpu/interaction    %.1f µs JVM + %.1f µs redis-server%n", jvmCpuMicros, redisCpuMicros);
       System.out.printf(Locale.ROOT, "redis used_memory  %d bytes%n", mem);
+      java.util.Properties stats = redis.execute(c -> c.serverCommands().info("commandstats")).next().block(Duration.ofSeconds(10));
+      stats.stringPropertyNames().stream().sorted().filter(k -> k.matches("cmdstat_(evalsha|eval|zadd|xadd|hset|expire)"))
+          .forEach(k -> System.out.printf(Locale.ROOT, "redis %-12s %s%n", k.substring(8), stats.getProperty(k)));
       System.out.println(exact ? "RESULT ok: every interaction recorded exactly once"
           : "RESULT MISMATCH: seen " + seen + ", counted " + counted + ", first " + measured[1]);
       exit = exact ? 0 : 1;
@@ -101,6 +112,11 @@ public final class InteractionLoad {
       server.close();
     }
     System.exit(exit);
+  }
+
+  private static double redisCpu(ReactiveStringRedisTemplate redis) {
+    java.util.Properties p = redis.execute(c -> c.serverCommands().info("cpu")).next().block(Duration.ofSeconds(10));
+    return Double.parseDouble(p.getProperty("used_cpu_user")) + Double.parseDouble(p.getProperty("used_cpu_sys"));
   }
 
   /** {nanos, first results, p50 nanos, p99 nanos}. */

@@ -190,4 +190,15 @@ class InteractionsIntegrationTest extends GrowthTestSupport {
         .isBetween(1L, 2L);
     assertThat(p).doesNotContainKey("w7:draw");
   }
+
+  @Test
+  void keyIsForgottenAfterItsRetention() {
+    assertThat(record("chat", "old").first()).isTrue();
+    clock.advance(Duration.ofDays(34));
+    assertThat(record("chat", "old").first()).isFalse();
+    clock.advance(Duration.ofDays(2)); // past siyu.growth.dedupe-retention (35 d)
+    assertThat(record("chat", "old").first()).isTrue();
+    assertThat(record("chat", "old").first()).isFalse();
+    assertThat(profile(redis, person)).containsEntry("n:chat", "2");
+  }
 }
