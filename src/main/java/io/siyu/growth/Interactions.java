@@ -113,8 +113,8 @@ public class Interactions {
             if (code < 0) {
               return Mono.error(new UnknownPersonException(person));
             }
-            Recorded rec = new Recorded(person, ix.kind(), ix.key(), code == 1, (Long) res.get(1), (Long) res.get(2),
-                ((Long) res.get(3)).intValue(), ((Long) res.get(4)).intValue());
+            Recorded rec = new Recorded(code == 1, (Long) res.get(1), (Long) res.get(2),
+                ((Long) res.get(3)).intValue(), ((Long) res.get(4)).intValue(), person, ix.kind(), ix.key());
             int published = ((Long) res.get(5)).intValue();
             Mono<?> event = events.publish(Events.INTERACTION, Events.interactionKey(person, ix.kind(), ix.key()),
                 person, at, Map.of("kind", ix.kind(), "growth", Long.toString(rec.growthAdded())));

@@ -9,8 +9,8 @@ package io.siyu.growth;
  * @param level         the level afterwards
  * @param previousLevel the level before (equal to level for a replay)
  */
-public record Recorded(String personId, String kind, String key, boolean first, long growthAdded, long growth,
-                       int level, int previousLevel) {
+public record Recorded(boolean first, long growthAdded, long growth, int level, int previousLevel,
+                       String personId, String kind, String key) {
 
   public boolean leveledUp() {
     return level > previousLevel;

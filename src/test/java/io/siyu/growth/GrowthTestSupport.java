@@ -39,8 +39,4 @@ abstract class GrowthTestSupport {
   static Map<Object, Object> profile(ReactiveStringRedisTemplate redis, String person) {
     return redis.opsForHash().entries(RedisKeys.person(person)).collectMap(Map.Entry::getKey, Map.Entry::getValue).block(T);
   }
-
-  static String ignored(UUID u) {
-    return u.toString();
-  }
 }
