@@ -28,6 +28,8 @@ import org.springframework.security.web.server.context.NoOpServerSecurityContext
 import org.springframework.security.web.server.firewall.ServerWebExchangeFirewall;
 import org.springframework.security.web.server.firewall.StrictServerWebExchangeFirewall;
 import org.springframework.security.web.server.savedrequest.NoOpServerRequestCache;
+import org.springframework.security.web.server.util.matcher.AndServerWebExchangeMatcher;
+import org.springframework.security.web.server.util.matcher.NegatedServerWebExchangeMatcher;
 import org.springframework.security.web.server.util.matcher.ServerWebExchangeMatchers;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import org.springframework.web.reactive.result.view.ViewResolver;
@@ -39,7 +41,8 @@ import reactor.core.publisher.Mono;
  * need a viewer or operator token, any other request an operator token. Metrics
  * ({@code /actuator/prometheus}, {@code /actuator/metrics}) need a viewer token too: they name apps,
  * handlers and error codes (Prometheus scrapes with {@code authorization: {credentials: <token>}}).
- * Callbacks, the sandbox, health, questionnaire pages ({@code /q/**}) and the OpenAPI pages stay open. Failures are RFC 9457 problems ({@code unauthorized} with
+ * {@code POST /api/v1/orders} is signed with its own shared secret instead. Callbacks, the sandbox, health,
+ * questionnaire pages ({@code /q/**}) and the OpenAPI pages stay open. Failures are RFC 9457 problems ({@code unauthorized} with
  * {@code WWW-Authenticate: Bearer}, {@code forbidden}).
  */
 @Configuration(proxyBeanMethods = false)
@@ -50,6 +53,7 @@ class AdminSecurity {
 
   static final String API_PATHS = "/api/**";
   private static final String[] METRICS_PATHS = {"/actuator/prometheus", "/actuator/metrics", "/actuator/metrics/**"};
+  static final String ORDERS_PATH = "/api/v1/orders";
   private static final String BEARER = "Bearer ";
   /** The callback ack path: WeCom waits for it, and nothing there is routed by Spring Security. */
   private static final String CALLBACK_PREFIX = "/wecom/callback/";
@@ -76,7 +80,9 @@ class AdminSecurity {
     bearer.setSecurityContextRepository(NoOpServerSecurityContextRepository.getInstance());
 
     return http
-        .securityMatcher(ServerWebExchangeMatchers.pathMatchers(concat(API_PATHS, METRICS_PATHS)))
+        // The order webhook is signed with its own shared secret (growth's OrderSignature), not a bearer token.
+        .securityMatcher(new AndServerWebExchangeMatcher(ServerWebExchangeMatchers.pathMatchers(concat(API_PATHS, METRICS_PATHS)),
+            new NegatedServerWebExchangeMatcher(ServerWebExchangeMatchers.pathMatchers(HttpMethod.POST, ORDERS_PATH))))
         .csrf(ServerHttpSecurity.CsrfSpec::disable)
         .httpBasic(ServerHttpSecurity.HttpBasicSpec::disable)
         .formLogin(ServerHttpSecurity.FormLoginSpec::disable)

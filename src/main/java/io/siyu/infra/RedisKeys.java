@@ -349,4 +349,9 @@ public final class RedisKeys {
   public static String pointsExtensionLease(String id) {
     return PREFIX + "{pts-ext}:lease:" + id;
   }
+
+  /** A person's audited growth corrections (a list of JSON entries, newest first). */
+  public static String growthCorrections(String personId) {
+    return PREFIX + "growth:" + personTag(personId) + ":corrections";
+  }
 }
