@@ -40,6 +40,8 @@ public final class ProfileFields {
   // growth (growth/record.lua)
   public static final String GROWTH = "growth";
   public static final String LEVEL = "level";
+  /** The highest level whose level_up event was published (repairs a crash between script and XADD). */
+  public static final String LEVEL_PUBLISHED = "lp";
   /** Last interaction of a kind that counts as activity. */
   public static final String LAST_AT = "lastAt";
   /** {@code n:<kind>} → interactions of that kind ever. */
