@@ -111,7 +111,7 @@ public record AudienceProperties(
     try {
       Expressions.parse(expression);
     } catch (InvalidExpressionException e) {
-      throw new IllegalArgumentException(key + ": invalid expression at position " + e.position() + ": " + e.reason(), e);
+      throw new IllegalArgumentException(key + ": invalid expression at position " + e.position() + ": " + e.reason());
     }
   }
 
