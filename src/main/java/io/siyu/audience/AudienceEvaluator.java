@@ -124,6 +124,10 @@ public class AudienceEvaluator implements SmartLifecycle {
     return frame().flatMap(frame -> redis.opsForZSet()
         .rangeByScoreWithScores(RedisKeys.audienceDirty(), Range.closed(Double.NEGATIVE_INFINITY, (double) clock.millis()),
             Limit.limit().count(props.evaluator().batch()))
+        // collected first: the batch is small, and commands issued while the reply is still being
+        // streamed with partial demand stalled the shared connection
+        .collectList()
+        .flatMapMany(Flux::fromIterable)
         .flatMap(t -> evaluateMarked(t, frame), props.evaluator().concurrency())
         .count());
   }
@@ -161,13 +165,13 @@ public class AudienceEvaluator implements SmartLifecycle {
         return Mono.just(java.util.Optional.of(""));
       }
       Computed c = compute(personId, h, frame);
-      return commit(c).flatMap(changed -> {
-        if (changed == null) {
+      return commit(c).flatMap(committed -> {
+        if (committed.isEmpty()) {
           meters.counter("siyu.audience.evaluations", "outcome", "conflict").increment();
           return Mono.just(java.util.Optional.<String>empty());
         }
         meters.counter("siyu.audience.evaluations", "outcome", "committed").increment();
-        return applyChanges(personId, changed).then(stabilize(personId, c.v(), false))
+        return applyChanges(personId, committed.get()).then(stabilize(personId, c.v(), false))
             .thenReturn(java.util.Optional.of(c.v()));
       });
     });
@@ -209,8 +213,8 @@ public class AudienceEvaluator implements SmartLifecycle {
     return new Computed(personId, p, v, s, flags, unchanged);
   }
 
-  /** The CAS write; the changed flags ('+seg'/'-seg'), or null when v changed meanwhile. */
-  Mono<List<String>> commit(Computed c) {
+  /** The CAS write; the changed flags ('+seg'/'-seg'), or empty when v changed meanwhile. */
+  Mono<java.util.Optional<List<String>>> commit(Computed c) {
     Profile.Scores s = c.scores();
     List<String> args = new ArrayList<>(List.of(c.v(), s.stage(), Long.toString(s.stageAt()),
         Integer.toString(s.rfm().r()), Integer.toString(s.rfm().f()), Integer.toString(s.rfm().m()),
@@ -222,13 +226,13 @@ public class AudienceEvaluator implements SmartLifecycle {
     return redis.execute(COMMIT, List.of(RedisKeys.person(c.personId())), args).next().map(r -> {
       List<?> out = (List<?>) r;
       if (((Number) out.get(0)).longValue() == 0) {
-        return null;
+        return java.util.Optional.<List<String>>empty();
       }
       List<String> changed = new ArrayList<>();
       for (int i = 1; i < out.size(); i++) {
         changed.add(String.valueOf(out.get(i)));
       }
-      return changed;
+      return java.util.Optional.of(changed);
     }).switchIfEmpty(Mono.error(() -> new IllegalStateException("commit script returned nothing")));
   }
 

@@ -153,7 +153,7 @@ public class AudienceRebuilds implements SmartLifecycle {
                   record(statusKey, targets, new Status("running", started, null, processed.get(), null));
                 })
                 .then(renew(token, targets)))
-            .then(storeCuts(hist))
+            .then(Mono.defer(() -> storeCuts(hist)))
             .thenMany(Flux.fromIterable(targets).concatMap(seg -> redis.execute(FINISH, List.of(
                 RedisKeys.segmentMembers(seg), RedisKeys.segmentBuild(seg), RedisKeys.segmentBuilding(seg)), List.of(token))))
             .then(Mono.fromSupplier(() -> {
@@ -234,11 +234,9 @@ public class AudienceRebuilds implements SmartLifecycle {
     if (c.unchanged()) {
       return Mono.just(new Done(id, c.v(), false, c.flags()));
     }
-    return evaluator.commit(c).map(changed -> Map.entry(true, changed))
-        .defaultIfEmpty(Map.entry(false, List.of()))
-        .flatMap(r -> r.getKey()
-            ? evaluator.applyChanges(id, r.getValue()).thenReturn(new Done(id, c.v(), false, c.flags()))
-            : Mono.just(new Done(id, c.v(), true, c.flags())));
+    return evaluator.commit(c).flatMap(r -> r.isPresent()
+        ? evaluator.applyChanges(id, r.get()).thenReturn(new Done(id, c.v(), false, c.flags()))
+        : Mono.just(new Done(id, c.v(), true, c.flags())));
   }
 
   private Mono<Void> renew(String token, List<String> targets) {
