@@ -31,11 +31,12 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * Profiles, scores and segments (GET for viewers, the rest for operators; enforced centrally).
+ * Profiles, scores and segments under {@code /api/v1/admin} (GET for viewers, the rest for operators;
+ * enforced centrally for that prefix).
  * An invalid expression is a 400 problem {@code invalid-expression} with {@code position} (0-based).
  */
 @RestController
-@RequestMapping("/api/v1")
+@RequestMapping("/api/v1/admin")
 class AudienceAdminController {
 
   private static final Logger log = LoggerFactory.getLogger(AudienceAdminController.class);
@@ -69,10 +70,10 @@ class AudienceAdminController {
   record Members(String segment, long size, List<String> sample) {}
 
   @ExceptionHandler(InvalidExpressionException.class)
-  Mono<Void> invalidExpression(InvalidExpressionException e) {
+  org.springframework.web.ErrorResponse invalidExpression(InvalidExpressionException e) {
     log.warn("invalid segment expression refused at position {}", e.position());
-    return Mono.error(new Problem(HttpStatus.BAD_REQUEST, "invalid-expression", "Invalid expression", e.getMessage())
-        .with("position", e.position()));
+    return new Problem(HttpStatus.BAD_REQUEST, "invalid-expression", "Invalid expression", e.getMessage())
+        .with("position", e.position());
   }
 
   @GetMapping("/persons/{id}/profile")
