@@ -117,8 +117,22 @@ public class AudienceRebuilds implements SmartLifecycle {
 
   /** Starts a rebuild in the background (null = all segments, with the sweep). */
   public void startInBackground(Collection<String> segments) {
-    rebuild(segments).subscribeOn(Schedulers.boundedElastic()).subscribe(s -> {}, e ->
-        log.warn("segment rebuild failed: {}: {}", e.getClass().getName(), e.getMessage()));
+    // while another pass holds the lease, wait for it (a new segment must not stay half-built until the sweep)
+    rebuild(segments)
+        .flatMap(s -> "busy".equals(s.state()) ? Mono.<Status>error(new Busy()) : Mono.just(s))
+        .retryWhen(reactor.util.retry.Retry.fixedDelay(BUSY_RETRIES, BUSY_DELAY).filter(Busy.class::isInstance))
+        .subscribeOn(Schedulers.boundedElastic())
+        .subscribe(s -> {}, e -> log.warn("segment rebuild failed: {}: {}", e.getClass().getName(), e.getMessage()));
+  }
+
+  private static final int BUSY_RETRIES = 360;
+  private static final Duration BUSY_DELAY = Duration.ofSeconds(5);
+
+  /** Another full pass holds the lease. */
+  static final class Busy extends RuntimeException {
+    Busy() {
+      super("another full pass is running", null, false, false);
+    }
   }
 
   /**

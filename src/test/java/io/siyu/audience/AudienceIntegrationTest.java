@@ -174,6 +174,40 @@ class AudienceIntegrationTest {
     return info;
   }
 
+  @Autowired UnfollowHandler unfollowHandler;
+
+  @Test
+  void delFollowUserCallbacksRemoveTheFollowAndChurnWhenNoneIsLeftIdempotently() {
+    String ext = prefix + "cb";
+    persons.upsert(contact(ext, "zhangsan"), "zhangsan", "").block(T);
+    String xml = "<xml><ToUserName>corp</ToUserName><FromUserName>sys</FromUserName><CreateTime>1700000000</CreateTime>"
+        + "<MsgType>event</MsgType><Event>change_external_contact</Event><ChangeType>del_follow_user</ChangeType>"
+        + "<UserID>zhangsan</UserID><ExternalUserID>" + ext + "</ExternalUserID></xml>";
+    io.siyu.inbox.InboxEvent event = new io.siyu.inbox.InboxEvent("0-0", "contact", UnfollowHandler.KIND, "k", io.siyu.inbox.InboxEvent.XML,
+        xml, clock.instant());
+    assertThat(unfollowHandler.supports(event)).isTrue();
+    Flux.range(0, 4).flatMap(i -> unfollowHandler.handle(event), 4).blockLast(T);
+    drainAll();
+    Map<String, String> h = writer.hash(ext);
+    assertThat(h).containsKey("unfollowedAt").containsEntry("stage", "churned");
+    assertThat(persons.follows(ext).collectList().block(T)).isEmpty();
+  }
+
+  @Test
+  void quantileCutPointsAndTheSuperThresholdComeFromBoundedHistograms() {
+    AudienceRebuilds.Histograms h = new AudienceRebuilds.Histograms();
+    ExpressionsTest.profile(Map.of());
+    for (int i = 1; i <= 100; i++) {
+      Profile p = ExpressionsTest.profile(Map.of("orders", Integer.toString(i), "amount", Integer.toString(i * 10_000),
+          "lastOrderAt", Long.toString(Instant.parse("2026-03-01T04:00:00Z").minus(Duration.ofDays(i)).toEpochMilli())));
+      h.add(p, i);
+    }
+    Map<String, String> cuts = h.cuts(5);
+    assertThat(cuts).containsEntry("r1", "20").containsEntry("r4", "80").containsEntry("f1", "20").containsEntry("f4", "80")
+        .containsEntry("super", "96");
+    assertThat(Double.parseDouble(cuts.get("m2"))).isBetween(39 * 100.0 * 0.985, 40 * 100.0 * 1.015);
+  }
+
   @Test
   void rfmFollowsTheConfiguredThresholdsAndPersonsWithoutOrdersScoreOnes() {
     long now = clock.millis();
