@@ -171,7 +171,7 @@ public class AudienceEvaluator implements SmartLifecycle {
           return Mono.just(java.util.Optional.<String>empty());
         }
         meters.counter("siyu.audience.evaluations", "outcome", "committed").increment();
-        return applyChanges(personId, committed.get()).then(stabilize(personId, c.v(), false))
+        return applyChanges(personId, committed.get(), true).then(stabilize(personId, c.v(), false))
             .thenReturn(java.util.Optional.of(c.v()));
       });
     });
@@ -236,15 +236,17 @@ public class AudienceEvaluator implements SmartLifecycle {
     }).switchIfEmpty(Mono.error(() -> new IllegalStateException("commit script returned nothing")));
   }
 
-  Mono<Void> applyChanges(String personId, List<String> changed) {
+  /** {@code live}: written by a live evaluation (counted, see {@link RedisKeys#segmentLiveWrites}). */
+  Mono<Void> applyChanges(String personId, List<String> changed, boolean live) {
     return Flux.fromIterable(changed)
-        .flatMap(c -> membership(c.substring(1), personId, c.charAt(0) == '+'))
+        .flatMap(c -> membership(c.substring(1), personId, c.charAt(0) == '+', live))
         .then();
   }
 
-  Mono<Void> membership(String segment, String personId, boolean member) {
+  Mono<Void> membership(String segment, String personId, boolean member, boolean live) {
     return redis.execute(MEMBERSHIP, List.of(RedisKeys.segmentMembers(segment), RedisKeys.segmentBuild(segment),
-        RedisKeys.segmentBuilding(segment)), List.of(personId, member ? "1" : "0")).then();
+            RedisKeys.segmentBuilding(segment), RedisKeys.segmentLiveWrites(segment)),
+        List.of(personId, member ? "1" : "0", live ? "1" : "0")).then();
   }
 
   /**
@@ -279,7 +281,7 @@ public class AudienceEvaluator implements SmartLifecycle {
         return changes.changed(personId);
       }
       return frame().flatMap(f -> Flux.fromIterable(f.definitions())
-              .flatMap(d -> membership(d.name(), personId, h.containsKey(ProfileFields.SEGMENT_PREFIX + d.name())))
+              .flatMap(d -> membership(d.name(), personId, h.containsKey(ProfileFields.SEGMENT_PREFIX + d.name()), true))
               .then())
           .then(stabilize(personId, sv, false, round + 1));
     });

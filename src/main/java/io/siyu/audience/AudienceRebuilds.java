@@ -214,10 +214,17 @@ public class AudienceRebuilds implements SmartLifecycle {
   private record Done(String id, String sv, boolean conflict, Map<String, Boolean> flags) {}
 
   private Mono<Long> batch(List<String> ids, AudienceEvaluator.Frame frame, Set<String> targets, Histograms hist) {
-    return Flux.fromIterable(ids)
+    List<String> all = frame.definitions().stream().map(SegmentDefinitions.Definition::name).toList();
+    return liveWrites(all).flatMap(before -> Flux.fromIterable(ids)
         .flatMapSequential(id -> evaluator.read(id).map(h -> Map.entry(id, h)), READ_CONCURRENCY)
         .filter(e -> !e.getValue().isEmpty())
-        .flatMap(e -> one(e.getKey(), e.getValue(), frame, hist), READ_CONCURRENCY)
+        .collectList()
+        // scoring is CPU work: off the connection's I/O thread, on every core
+        .flatMapMany(read -> Flux.fromIterable(read).parallel().runOn(Schedulers.parallel())
+            .map(e -> evaluator.compute(e.getKey(), e.getValue(), frame))
+            .doOnNext(c -> hist.add(c.profile(), c.scores().value()))
+            .sequential())
+        .flatMap(this::commit, READ_CONCURRENCY)
         .collectList()
         .flatMap(done -> {
           Map<String, List<String>> add = new HashMap<>();
@@ -232,24 +239,34 @@ public class AudienceRebuilds implements SmartLifecycle {
           }
           return Flux.fromIterable(add.entrySet())
               .flatMap(e -> redis.opsForSet().add(RedisKeys.segmentBuild(e.getKey()), e.getValue().toArray(String[]::new)))
-              // after the build writes: the same sv check as the evaluator (a newer commit may have
-              // written the sets before our SADD); conflicts apply whatever the hash holds now
-              .thenMany(Flux.fromIterable(done))
+              .then(liveWrites(all))
+              .flatMapMany(after -> {
+                // Our set writes may have overtaken a live evaluation's only if one wrote a member set during
+                // this batch (its counter moved): then every person of the batch gets the evaluator's sv check.
+                // Persons whose compare failed get the hash's current flags applied and a fresh mark.
+                boolean interleaved = !after.equals(before);
+                return Flux.fromIterable(done).filter(d -> interleaved || d.conflict());
+              })
               .flatMap(d -> d.conflict()
                   ? evaluator.stabilize(d.id(), d.sv(), true).then(changes.changed(d.id()))
                   : evaluator.stabilize(d.id(), d.sv(), false), READ_CONCURRENCY)
               .then(Mono.just((long) done.size()));
-        });
+        }));
   }
 
-  private Mono<Done> one(String id, Map<String, String> h, AudienceEvaluator.Frame frame, Histograms hist) {
-    AudienceEvaluator.Computed c = evaluator.compute(id, h, frame);
-    hist.add(c.profile(), c.scores().value());
+  private Mono<List<String>> liveWrites(List<String> segments) {
+    return Flux.fromIterable(segments)
+        .flatMapSequential(seg -> redis.opsForValue().get(RedisKeys.segmentLiveWrites(seg)).defaultIfEmpty("0"))
+        .collectList();
+  }
+
+  private Mono<Done> commit(AudienceEvaluator.Computed c) {
+    String id = c.personId();
     if (c.unchanged()) {
       return Mono.just(new Done(id, c.v(), false, c.flags()));
     }
     return evaluator.commit(c).flatMap(r -> r.isPresent()
-        ? evaluator.applyChanges(id, r.get()).thenReturn(new Done(id, c.v(), false, c.flags()))
+        ? evaluator.applyChanges(id, r.get(), false).thenReturn(new Done(id, c.v(), false, c.flags()))
         : Mono.just(new Done(id, c.v(), true, c.flags())));
   }
 

@@ -130,6 +130,11 @@ public final class Expressions {
     public String toString() {
       return source;
     }
+
+    /** Whether the expression runs as compiled bytecode by now (tests). */
+    boolean compiled() {
+      return expression.compileExpression();
+    }
   }
 
   /** Parses and validates, cached by source (definitions repeat). */

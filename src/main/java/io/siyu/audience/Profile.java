@@ -54,9 +54,9 @@ import java.util.Set;
 public record Profile(
     String id, String externalUserId, String unionId, String name, int gender, String ownerUserId, String remark,
     String channel, Set<String> tags, Map<String, String> answers,
-    long growth, int level, long points, Map<String, Long> counts, Map<String, Map<String, Long>> windows,
-    long orders, double spend, Long firstOrderAt, Long lastOrderAt, long ugc, long ugcEngagement, long referrals,
-    long groups, Long firstSeen, Long lastAt, long daysSinceFirstSeen, long silentDays, Long daysSinceLastOrder,
+    int growth, int level, int points, Map<String, Long> counts, Map<String, Map<String, Long>> windows,
+    int orders, double spend, Long firstOrderAt, Long lastOrderAt, int ugc, int ugcEngagement, int referrals,
+    int groups, Long firstSeen, Long lastAt, int daysSinceFirstSeen, int silentDays, Integer daysSinceLastOrder,
     boolean unfollowed, String stage, Long stageAt, Rfm rfm, int value, boolean superUser) {
 
   /** RFM scores, each 1–5. */
@@ -116,22 +116,22 @@ public record Profile(
     Long lastAt = optLong(h.get(ProfileFields.LAST_AT));
     Long firstOrderAt = optLong(h.get(ProfileFields.FIRST_ORDER_AT));
     Long lastOrderAt = optLong(h.get(ProfileFields.LAST_ORDER_AT));
-    long orders = parseLong(h.get(ProfileFields.ORDERS));
+    int orders = parseInt(h.get(ProfileFields.ORDERS));
     LocalDate today = LocalDate.ofInstant(now, zone);
-    long sinceFirst = firstSeen == null ? 0 : days(firstSeen, today, zone);
+    int sinceFirst = firstSeen == null ? 0 : days(firstSeen, today, zone);
     Long silentFrom = lastAt != null ? lastAt : firstSeen;
-    long silent = silentFrom == null ? 0 : days(silentFrom, today, zone);
-    Long sinceOrder = lastOrderAt == null || orders == 0 ? null : days(lastOrderAt, today, zone);
+    int silent = silentFrom == null ? 0 : days(silentFrom, today, zone);
+    Integer sinceOrder = lastOrderAt == null || orders == 0 ? null : days(lastOrderAt, today, zone);
     String rfmR = h.get(ProfileFields.RFM_R);
     Rfm rfm = rfmR == null ? Rfm.NONE : new Rfm(Integer.parseInt(rfmR), (int) parseLong(h.get(ProfileFields.RFM_F)),
         (int) parseLong(h.get(ProfileFields.RFM_M)));
     return new Profile(h.get(ProfileFields.ID), h.get(ProfileFields.EXTERNAL_USER_ID), h.get(ProfileFields.UNION_ID),
-        h.get(ProfileFields.NAME), (int) parseLong(h.get(ProfileFields.GENDER)), h.get(ProfileFields.OWNER),
+        h.get(ProfileFields.NAME), parseInt(h.get(ProfileFields.GENDER)), h.get(ProfileFields.OWNER),
         h.get(ProfileFields.REMARK), h.get(ProfileFields.STATE), tags, answers,
-        parseLong(h.get(ProfileFields.GROWTH)), (int) parseLong(h.get(ProfileFields.LEVEL)),
-        parseLong(h.get(ProfileFields.POINTS)), counts, windows, orders, parseLong(h.get(ProfileFields.AMOUNT)) / 100.0,
-        firstOrderAt, lastOrderAt, parseLong(h.get(ProfileFields.UGC)), parseLong(h.get(ProfileFields.UGC_ENGAGEMENT)),
-        parseLong(h.get(ProfileFields.REFERRALS)), parseLong(h.get(ProfileFields.GROUPS)), firstSeen, lastAt,
+        parseInt(h.get(ProfileFields.GROWTH)), parseInt(h.get(ProfileFields.LEVEL)),
+        parseInt(h.get(ProfileFields.POINTS)), counts, windows, orders, parseLong(h.get(ProfileFields.AMOUNT)) / 100.0,
+        firstOrderAt, lastOrderAt, parseInt(h.get(ProfileFields.UGC)), parseInt(h.get(ProfileFields.UGC_ENGAGEMENT)),
+        parseInt(h.get(ProfileFields.REFERRALS)), parseInt(h.get(ProfileFields.GROUPS)), firstSeen, lastAt,
         sinceFirst, silent, sinceOrder, h.containsKey(ProfileFields.UNFOLLOWED_AT), h.get(ProfileFields.STAGE),
         optLong(h.get(ProfileFields.STAGE_AT)), rfm, (int) parseLong(h.get(ProfileFields.VALUE)),
         "1".equals(h.get(ProfileFields.SUPER_USER)));
@@ -145,8 +145,8 @@ public record Profile(
         s.rfm(), s.value(), s.superUser());
   }
 
-  private static long days(long epochMillis, LocalDate today, ZoneId zone) {
-    return Math.max(0, ChronoUnit.DAYS.between(LocalDate.ofInstant(Instant.ofEpochMilli(epochMillis), zone), today));
+  private static int days(long epochMillis, LocalDate today, ZoneId zone) {
+    return (int) Math.max(0, ChronoUnit.DAYS.between(LocalDate.ofInstant(Instant.ofEpochMilli(epochMillis), zone), today));
   }
 
   private static long parseLong(String s) {
@@ -159,6 +159,12 @@ public record Profile(
       // a counter written as a float by INCRBYFLOAT would still be a number
       return (long) Double.parseDouble(s);
     }
+  }
+
+  /** Counters as ints: comparisons with int literals then compile to bytecode (long vs int does not). */
+  private static int parseInt(String s) {
+    long v = parseLong(s);
+    return (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, v));
   }
 
   private static Long optLong(String s) {

@@ -109,7 +109,7 @@ public class SegmentDefinitions {
       }
       return redis.<String, String>opsForHash().remove(RedisKeys.segmentDefinitions(), name)
           .flatMap(n -> redis.delete(Flux.just(RedisKeys.segmentMembers(name), RedisKeys.segmentBuild(name),
-              RedisKeys.segmentBuilding(name))).thenReturn(n > 0));
+              RedisKeys.segmentBuilding(name), RedisKeys.segmentLiveWrites(name))).thenReturn(n > 0));
     });
   }
 

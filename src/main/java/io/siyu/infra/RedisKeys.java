@@ -258,6 +258,14 @@ public final class RedisKeys {
     return PREFIX + "seg:{s:" + segment + "}:building";
   }
 
+  /**
+   * Counts the member-set writes live evaluations made to one segment (never reset): a full pass compares it
+   * before and after a batch to know whether a live write may have interleaved with its own.
+   */
+  public static String segmentLiveWrites(String segment) {
+    return PREFIX + "seg:{s:" + segment + "}:live";
+  }
+
   /** Segment definitions made through the admin API: name → JSON {expression, description, updatedAt, updatedBy}. */
   public static String segmentDefinitions() {
     return PREFIX + "audience:segments";
