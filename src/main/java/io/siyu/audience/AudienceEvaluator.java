@@ -269,13 +269,10 @@ public class AudienceEvaluator implements SmartLifecycle {
     return stabilizeRead(personId, expectedSv, round);
   }
 
+  /** Applies the hash's current flags to every segment, then checks that sv stayed put. */
   private Mono<Void> stabilizeRead(String personId, String expectedSv, int round) {
-    boolean force = true;
     return read(personId).flatMap(h -> {
       String sv = h.getOrDefault(ProfileFields.SCORED_VERSION, "");
-      if (!force && sv.equals(expectedSv)) {
-        return Mono.<Void>empty();
-      }
       if (round >= MAX_STABILIZE) {
         // still moving after many rounds: the next evaluation of this person repairs it
         return changes.changed(personId);
