@@ -1,36 +1,27 @@
 -- Writes a person's scores and segment flags, only if the profile is still the version they were computed
--- from (compare-and-set on v): a change in between bumped v and marked the person dirty again.
+-- from (compare-and-set on v): a change in between bumped v and marked the person dirty again. The caller
+-- sends only what differs from the hash it read, plus sv.
 -- KEYS[1] person hash
--- ARGV[1] the v read ('' when absent), [2] stage, [3] stageAt, [4] rfmR, [5] rfmF, [6] rfmM, [7] value,
--- [8] super ('1' or ''), then pairs: segment name, '1' (member) or '0'
--- Returns {0} when v changed or the person is gone, else {1, then '+<seg>' / '-<seg>' for each flag that changed}.
+-- ARGV[1] the v read ('' when absent), ARGV[2] number of field/value pairs n to set, then the n pairs,
+-- then the fields to delete
+-- Returns 1 when written, 0 when v changed or the person is gone.
 local p = KEYS[1]
 if redis.call('EXISTS', p) == 0 then
-  return {0}
+  return 0
 end
 local v = redis.call('HGET', p, 'v') or ''
 if v ~= ARGV[1] then
-  return {0}
+  return 0
 end
-redis.call('HSET', p, 'stage', ARGV[2], 'stageAt', ARGV[3], 'rfmR', ARGV[4], 'rfmF', ARGV[5], 'rfmM', ARGV[6],
-  'value', ARGV[7], 'sv', ARGV[1])
-if ARGV[8] == '1' then
-  redis.call('HSET', p, 'super', '1')
-else
-  redis.call('HDEL', p, 'super')
+local n = tonumber(ARGV[2])
+local set = {}
+for i = 3, 2 + 2 * n do
+  set[#set + 1] = ARGV[i]
 end
-local out = {1}
-for i = 9, #ARGV, 2 do
-  local f = 's:' .. ARGV[i]
-  local was = redis.call('HEXISTS', p, f) == 1
-  if ARGV[i + 1] == '1' then
-    if not was then
-      redis.call('HSET', p, f, '1')
-      out[#out + 1] = '+' .. ARGV[i]
-    end
-  elseif was then
-    redis.call('HDEL', p, f)
-    out[#out + 1] = '-' .. ARGV[i]
-  end
+if #set > 0 then
+  redis.call('HSET', p, unpack(set))
 end
-return out
+if #ARGV > 2 + 2 * n then
+  redis.call('HDEL', p, unpack(ARGV, 3 + 2 * n))
+end
+return 1

@@ -45,13 +45,13 @@ import reactor.core.publisher.Mono;
 public class AudienceEvaluator implements SmartLifecycle {
 
   private static final Logger log = LoggerFactory.getLogger(AudienceEvaluator.class);
-  private static final RedisScript<List> COMMIT = LuaScripts.load("audience/commit_scores.lua", List.class);
+  private static final RedisScript<Long> COMMIT = LuaScripts.load("audience/commit_scores.lua", Long.class);
   private static final RedisScript<Long> MEMBERSHIP = LuaScripts.load("audience/membership.lua", Long.class);
   private static final RedisScript<Long> UNMARK = LuaScripts.load("audience/unmark.lua", Long.class);
   private static final int MAX_STABILIZE = 10;
 
   /** The outcome of computing one person. */
-  record Computed(String personId, Profile profile, String v, Profile.Scores scores, Map<String, Boolean> flags, boolean unchanged) {}
+  record Computed(String personId, Map<String, String> hash, Profile profile, String v, Profile.Scores scores, Map<String, Boolean> flags, boolean unchanged) {}
 
   /** Definitions with parsed conditions, and the cut points, for one batch. */
   record Frame(List<SegmentDefinitions.Definition> definitions, List<Expressions.Condition> conditions, Scorer.Cuts cuts) {}
@@ -210,30 +210,59 @@ public class AudienceEvaluator implements SmartLifecycle {
         && s.stage().equals(h.get(ProfileFields.STAGE)) && Long.toString(s.stageAt()).equals(h.get(ProfileFields.STAGE_AT))
         && s.rfm().equals(p.rfm()) && h.containsKey(ProfileFields.RFM_R)
         && Integer.toString(s.value()).equals(h.get(ProfileFields.VALUE)) && s.superUser() == p.superUser();
-    return new Computed(personId, p, v, s, flags, unchanged);
+    return new Computed(personId, h, p, v, s, flags, unchanged);
   }
 
-  /** The CAS write; the changed flags ('+seg'/'-seg'), or empty when v changed meanwhile. */
+  /**
+   * The CAS write of what differs from the hash read, plus {@code sv}; the changed flags ('+seg'/'-seg'),
+   * or empty when v changed meanwhile. (Another evaluator may have committed the same v in between: the
+   * same results, so a reported change it already applied is applied again, harmlessly.)
+   */
   Mono<java.util.Optional<List<String>>> commit(Computed c) {
     Profile.Scores s = c.scores();
-    List<String> args = new ArrayList<>(List.of(c.v(), s.stage(), Long.toString(s.stageAt()),
-        Integer.toString(s.rfm().r()), Integer.toString(s.rfm().f()), Integer.toString(s.rfm().m()),
-        Integer.toString(s.value()), s.superUser() ? "1" : ""));
+    Map<String, String> h = c.hash();
+    List<String> set = new ArrayList<>();
+    List<String> del = new ArrayList<>();
+    List<String> changed = new ArrayList<>();
+    putIfChanged(h, set, ProfileFields.STAGE, s.stage());
+    putIfChanged(h, set, ProfileFields.STAGE_AT, Long.toString(s.stageAt()));
+    putIfChanged(h, set, ProfileFields.RFM_R, Integer.toString(s.rfm().r()));
+    putIfChanged(h, set, ProfileFields.RFM_F, Integer.toString(s.rfm().f()));
+    putIfChanged(h, set, ProfileFields.RFM_M, Integer.toString(s.rfm().m()));
+    putIfChanged(h, set, ProfileFields.VALUE, Integer.toString(s.value()));
+    putIfChanged(h, set, ProfileFields.SCORED_VERSION, c.v());
+    if (s.superUser()) {
+      putIfChanged(h, set, ProfileFields.SUPER_USER, "1");
+    } else if (h.containsKey(ProfileFields.SUPER_USER)) {
+      del.add(ProfileFields.SUPER_USER);
+    }
     c.flags().forEach((seg, in) -> {
-      args.add(seg);
-      args.add(in ? "1" : "0");
+      String field = ProfileFields.SEGMENT_PREFIX + seg;
+      boolean was = h.containsKey(field);
+      if (in && !was) {
+        set.add(field);
+        set.add("1");
+        changed.add("+" + seg);
+      } else if (!in && was) {
+        del.add(field);
+        changed.add("-" + seg);
+      }
     });
-    return redis.execute(COMMIT, List.of(RedisKeys.person(c.personId())), args).next().map(r -> {
-      List<?> out = (List<?>) r;
-      if (((Number) out.get(0)).longValue() == 0) {
-        return java.util.Optional.<List<String>>empty();
-      }
-      List<String> changed = new ArrayList<>();
-      for (int i = 1; i < out.size(); i++) {
-        changed.add(String.valueOf(out.get(i)));
-      }
-      return java.util.Optional.of(changed);
-    }).switchIfEmpty(Mono.error(() -> new IllegalStateException("commit script returned nothing")));
+    List<String> args = new ArrayList<>(4 + set.size() + del.size());
+    args.add(c.v());
+    args.add(Integer.toString(set.size() / 2));
+    args.addAll(set);
+    args.addAll(del);
+    return redis.execute(COMMIT, List.of(RedisKeys.person(c.personId())), args).next()
+        .map(r -> r == 1L ? java.util.Optional.of(changed) : java.util.Optional.<List<String>>empty())
+        .switchIfEmpty(Mono.error(() -> new IllegalStateException("commit script returned nothing")));
+  }
+
+  private static void putIfChanged(Map<String, String> h, List<String> set, String field, String value) {
+    if (!value.equals(h.get(field))) {
+      set.add(field);
+      set.add(value);
+    }
   }
 
   /** {@code live}: written by a live evaluation (counted, see {@link RedisKeys#segmentLiveWrites}). */

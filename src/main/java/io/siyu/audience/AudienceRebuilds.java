@@ -224,7 +224,7 @@ public class AudienceRebuilds implements SmartLifecycle {
             .map(e -> evaluator.compute(e.getKey(), e.getValue(), frame))
             .doOnNext(c -> hist.add(c.profile(), c.scores().value()))
             .sequential())
-        .flatMap(this::commit, READ_CONCURRENCY)
+        .flatMap(c -> commit(c, targets), READ_CONCURRENCY)
         .collectList()
         .flatMap(done -> {
           Map<String, List<String>> add = new HashMap<>();
@@ -260,14 +260,23 @@ public class AudienceRebuilds implements SmartLifecycle {
         .collectList();
   }
 
-  private Mono<Done> commit(AudienceEvaluator.Computed c) {
+  /**
+   * The compare-and-set write of one person. Flag changes of the segments being rebuilt are not written to
+   * their member sets one by one: the bulk SADD into the build set and the final RENAME publish them (if the
+   * pass fails, the next sweep, a rebuild of every segment, repairs those sets).
+   */
+  private Mono<Done> commit(AudienceEvaluator.Computed c, Set<String> targets) {
     String id = c.personId();
     if (c.unchanged()) {
       return Mono.just(new Done(id, c.v(), false, c.flags()));
     }
-    return evaluator.commit(c).flatMap(r -> r.isPresent()
-        ? evaluator.applyChanges(id, r.get(), false).thenReturn(new Done(id, c.v(), false, c.flags()))
-        : Mono.just(new Done(id, c.v(), true, c.flags())));
+    return evaluator.commit(c).flatMap(r -> {
+      if (r.isEmpty()) {
+        return Mono.just(new Done(id, c.v(), true, c.flags()));
+      }
+      List<String> others = r.get().stream().filter(f -> !targets.contains(f.substring(1))).toList();
+      return evaluator.applyChanges(id, others, false).thenReturn(new Done(id, c.v(), false, c.flags()));
+    });
   }
 
   private Mono<Void> renew(String token, List<String> targets) {
