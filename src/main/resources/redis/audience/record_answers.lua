@@ -1,5 +1,6 @@
--- Merges questionnaire answers and tags into an existing person.
--- KEYS[1] person hash, KEYS[2] answers hash, KEYS[3] tags set
+-- Merges questionnaire answers (fields a:<questionId>) and tags (fields t:<tag> = '1') into an existing
+-- person and bumps v.
+-- KEYS[1] person hash
 -- ARGV[1] number of answers n, then n pairs question id, answer, then the tags to add
 -- Returns 1, or 0 (nothing written) when the person does not exist.
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -7,9 +8,10 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
 end
 local n = tonumber(ARGV[1])
 for i = 0, n - 1 do
-  redis.call('HSET', KEYS[2], ARGV[2 + 2 * i], ARGV[3 + 2 * i])
+  redis.call('HSET', KEYS[1], 'a:' .. ARGV[2 + 2 * i], ARGV[3 + 2 * i])
 end
 for i = 2 + 2 * n, #ARGV do
-  redis.call('SADD', KEYS[3], ARGV[i])
+  redis.call('HSET', KEYS[1], 't:' .. ARGV[i], '1')
 end
+redis.call('HINCRBY', KEYS[1], 'v', 1)
 return 1

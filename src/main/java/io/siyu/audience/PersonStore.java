@@ -24,14 +24,17 @@ import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Persons in Redis: one hash per person under {@code {p:<id>}} with its follows, tags and answers beside
- * it, plus an external_userid → id index. The id is the unionid when WeCom gives one, else the
+ * Persons in Redis: one hash per person under {@code {p:<id>}} — the profile ({@link ProfileFields}), which
+ * also holds tags ({@code t:<tag>}) and questionnaire answers ({@code a:<question>}) — with the follows
+ * beside it, plus an external_userid → id index. Every write bumps the profile's {@code v} and marks the
+ * person changed ({@link ProfileChanges}) so scores and segments follow. The id is the unionid when WeCom gives one, else the
  * external_userid (wecom-reference §5).
  */
 @Component
 public class PersonStore {
 
   private static final RedisScript<String> UPSERT = LuaScripts.load("audience/upsert_person.lua", String.class);
+  private static final RedisScript<Long> UNFOLLOW = LuaScripts.load("audience/unfollow.lua", Long.class);
   private static final RedisScript<Long> ANSWERS = LuaScripts.load("audience/record_answers.lua", Long.class);
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -40,10 +43,12 @@ public class PersonStore {
 
   private final ReactiveStringRedisTemplate redis;
   private final Clock clock;
+  private final ProfileChanges changes;
 
-  PersonStore(ReactiveStringRedisTemplate redis, Clock clock) {
+  PersonStore(ReactiveStringRedisTemplate redis, Clock clock, ProfileChanges changes) {
     this.redis = redis;
     this.clock = clock;
+    this.changes = changes;
   }
 
   public static String personIdOf(ExternalContact contact) {
@@ -51,23 +56,29 @@ public class PersonStore {
         ? contact.getUnionId() : contact.getExternalUserId();
   }
 
-  /** Empty when the person is unknown. */
+  /** Empty when the person is unknown. The avatar is not stored (see {@link ProfileFields}): always null. */
   public Mono<Person> find(String personId) {
-    Mono<Map<String, String>> hash = redis.<String, String>opsForHash().entries(RedisKeys.person(personId))
-        .collectMap(Map.Entry::getKey, Map.Entry::getValue);
-    Mono<Set<String>> tags = redis.opsForSet().members(RedisKeys.personTags(personId))
-        .collect(LinkedHashSet::new, Set::add);
-    Mono<Map<String, String>> answers = redis.<String, String>opsForHash().entries(RedisKeys.personAnswers(personId))
-        .collectMap(Map.Entry::getKey, Map.Entry::getValue);
-    return Mono.zip(hash, tags, answers).flatMap(t -> {
-      Map<String, String> h = t.getT1();
-      if (h.isEmpty()) {
-        return Mono.empty();
+    return redis.<String, String>opsForHash().entries(RedisKeys.person(personId))
+        .collectMap(Map.Entry::getKey, Map.Entry::getValue)
+        .filter(h -> !h.isEmpty())
+        .map(h -> toPerson(personId, h));
+  }
+
+  static Person toPerson(String personId, Map<String, String> h) {
+    Set<String> tags = new LinkedHashSet<>();
+    Map<String, String> answers = new LinkedHashMap<>();
+    h.forEach((k, v) -> {
+      if (k.startsWith(ProfileFields.TAG_PREFIX)) {
+        tags.add(k.substring(ProfileFields.TAG_PREFIX.length()));
+      } else if (k.startsWith(ProfileFields.ANSWER_PREFIX)) {
+        answers.put(k.substring(ProfileFields.ANSWER_PREFIX.length()), v);
       }
-      return Mono.just(new Person(personId, h.get("externalUserId"), h.get("unionId"), h.get("name"), h.get("avatar"),
-          parseInt(h.get("gender")), h.get("ownerUserId"), h.get("remark"), h.get("state"), Set.copyOf(t.getT2()),
-          Map.copyOf(t.getT3()), h.containsKey("firstSeen") ? Instant.ofEpochMilli(Long.parseLong(h.get("firstSeen"))) : null));
     });
+    String firstSeen = h.get(ProfileFields.FIRST_SEEN);
+    return new Person(personId, h.get(ProfileFields.EXTERNAL_USER_ID), h.get(ProfileFields.UNION_ID),
+        h.get(ProfileFields.NAME), null, parseInt(h.get(ProfileFields.GENDER)), h.get(ProfileFields.OWNER),
+        h.get(ProfileFields.REMARK), h.get(ProfileFields.STATE), Set.copyOf(tags), Map.copyOf(answers),
+        firstSeen == null ? null : Instant.ofEpochMilli(Long.parseLong(firstSeen)));
   }
 
   /** Empty when no person has this external_userid. */
@@ -99,16 +110,16 @@ public class PersonStore {
       String channel = state != null && !state.isBlank() ? state : follows.stream()
           .filter(f -> f.userId().equals(staffUserId)).map(Follow::state).findFirst().orElse("");
       List<String> args = new ArrayList<>(List.of(id, c.getExternalUserId(), nz(c.getUnionId()), nz(c.getName()),
-          nz(c.getAvatar()), String.valueOf(c.getGender() == null ? 0 : c.getGender()), owner, channel,
+          String.valueOf(c.getGender() == null ? 0 : c.getGender()), owner, channel,
           Long.toString(clock.millis()), Integer.toString(follows.size())));
       for (Follow f : follows) {
         args.add(f.userId());
         args.add(JSON.writeValueAsString(f));
       }
-      List<String> keys = List.of(RedisKeys.person(id), RedisKeys.personFollows(id), RedisKeys.personTags(id));
+      List<String> keys = List.of(RedisKeys.person(id), RedisKeys.personFollows(id));
       // The index lives in another slot (it is keyed by external_userid): written after the person exists,
       // so whoever finds an id through it finds the person. Idempotent, so a retry repairs a lost write.
-      return redis.execute(UPSERT, keys, args).then(
+      return redis.execute(UPSERT, keys, args).then(changes.changed(id)).then(
           redis.opsForValue().set(RedisKeys.personIdOfExternalUser(c.getExternalUserId()), id)).thenReturn(id);
     });
   }
@@ -125,8 +136,18 @@ public class PersonStore {
       args.add(a);
     });
     args.addAll(tags);
-    return redis.execute(ANSWERS, List.of(RedisKeys.person(personId), RedisKeys.personAnswers(personId),
-        RedisKeys.personTags(personId)), args).next().map(r -> r == 1L);
+    return redis.execute(ANSWERS, List.of(RedisKeys.person(personId)), args).next().map(r -> r == 1L)
+        .flatMap(known -> known ? changes.changed(personId).thenReturn(true) : Mono.just(false));
+  }
+
+  /**
+   * The customer deleted {@code staffUserId} (del_follow_user): that follow is removed, and when none is
+   * left the person is marked unfollowed. Idempotent. False when the person is unknown.
+   */
+  public Mono<Boolean> unfollow(String personId, String staffUserId) {
+    return redis.execute(UNFOLLOW, List.of(RedisKeys.person(personId), RedisKeys.personFollows(personId)),
+            List.of(staffUserId, Long.toString(clock.millis()))).next()
+        .flatMap(r -> r == 2L ? changes.changed(personId).thenReturn(true) : Mono.just(r != 0L));
   }
 
   private static Follow follow(FollowedUser f) {

@@ -14,14 +14,26 @@ import reactor.core.publisher.Mono;
 public class Segments {
 
   private final ReactiveStringRedisTemplate redis;
+  private final SegmentDefinitions definitions;
 
-  Segments(ReactiveStringRedisTemplate redis) {
+  Segments(ReactiveStringRedisTemplate redis, SegmentDefinitions definitions) {
     this.redis = redis;
+    this.definitions = definitions;
   }
 
-  /** Whether a segment of this name is defined. */
+  /** Whether a segment of this name is defined (in the configuration or through the admin API). */
   public Mono<Boolean> exists(String name) {
-    return redis.hasKey(RedisKeys.segmentMembers(name));
+    return definitions.find(name).hasElement();
+  }
+
+  /** The number of members now (SCARD). */
+  public Mono<Long> size(String name) {
+    return redis.opsForSet().size(RedisKeys.segmentMembers(name));
+  }
+
+  /** Whether the person is a member now. */
+  public Mono<Boolean> isMember(String name, String personId) {
+    return redis.opsForSet().isMember(RedisKeys.segmentMembers(name), personId);
   }
 
   /** The segment's current members, streamed with SSCAN (a person may appear twice if the set is rehashed). */

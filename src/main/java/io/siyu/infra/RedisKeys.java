@@ -174,7 +174,7 @@ public final class RedisKeys {
 
   // --- audience: persons (journey helper) ---------------------------------------------------------
 
-  /** One hash per person: id, externalUserId, unionId, name, avatar, gender, ownerUserId, remark, state, firstSeen. */
+  /** One hash per person: the profile (field names in {@code io.siyu.audience.ProfileFields}). */
   public static String person(String personId) {
     return PREFIX + "person:" + personTag(personId);
   }
@@ -182,16 +182,6 @@ public final class RedisKeys {
   /** The person's follow relationships: staff userid → compact JSON (remark, tags, state, createtime). */
   public static String personFollows(String personId) {
     return PREFIX + "person:" + personTag(personId) + ":follows";
-  }
-
-  /** The person's tags (WeCom tag names of every follow, plus tags the questionnaire maps answers to). */
-  public static String personTags(String personId) {
-    return PREFIX + "person:" + personTag(personId) + ":tags";
-  }
-
-  /** The person's questionnaire answers: question id → answer. */
-  public static String personAnswers(String personId) {
-    return PREFIX + "person:" + personTag(personId) + ":answers";
   }
 
   /**
@@ -261,6 +251,34 @@ public final class RedisKeys {
   /** The members of one segment (a set of person ids); its build copy shares the {s:<name>} slot. */
   public static String segmentMembers(String segment) {
     return PREFIX + "seg:{s:" + segment + "}:members";
+  }
+
+  /** Marks a running full rebuild of one segment (value: rebuild token, with a TTL): live changes also go to the build set. */
+  public static String segmentBuilding(String segment) {
+    return PREFIX + "seg:{s:" + segment + "}:building";
+  }
+
+  /**
+   * Counts the member-set writes live evaluations made to one segment (never reset): a full pass compares it
+   * before and after a batch to know whether a live write may have interleaved with its own.
+   */
+  public static String segmentLiveWrites(String segment) {
+    return PREFIX + "seg:{s:" + segment + "}:live";
+  }
+
+  /** Segment definitions made through the admin API: name → JSON {expression, description, updatedAt, updatedBy}. */
+  public static String segmentDefinitions() {
+    return PREFIX + "audience:segments";
+  }
+
+  /** Score cut points recomputed by the sweep: r1..r4, f1..f4, m1..m4 (quantiles), super (value threshold). */
+  public static String audienceCuts() {
+    return PREFIX + "audience:cuts";
+  }
+
+  /** The lease that lets one full pass (sweep or rebuild) run at a time across instances. */
+  public static String audienceRebuildLease() {
+    return PREFIX + "audience:rebuild-lease";
   }
 
   /** A full rebuild writes here, then renames over {@link #segmentMembers}. */

@@ -22,7 +22,8 @@ import reactor.util.retry.Retry;
  * Completion of the questionnaire, the same for the page and the chat flow: once the save script has
  * marked it complete, the journey step earns the draw (exactly once: only the caller whose save
  * completed it calls {@link Journey#completeStep}), the prize is recorded for later visits and the
- * mapped tags are marked in WeCom as the person's owner.
+ * mapped tags are marked in WeCom as the person's owner. The answers and tags are copied to the profile
+ * ({@link PersonStore#recordAnswers}) first.
  */
 @Component
 class Questionnaire {
@@ -64,7 +65,10 @@ class Questionnaire {
    */
   Mono<String> finish(String personId, List<String> tags, String via) {
     meters.counter("siyu.questionnaire.completions", "via", via).increment();
-    return journey.completeStep(personId, Step.QUESTIONNAIRE)
+    // answers and tags go to the profile first (idempotent), so a recovery repeats them with the step
+    return store.progress(personId)
+        .flatMap(p -> persons.recordAnswers(personId, answered(p.answers()), new java.util.LinkedHashSet<>(tags)))
+        .then(journey.completeStep(personId, Step.QUESTIONNAIRE))
         .map(outcome -> prizeLabel(outcome.draw()))
         .flatMap(prize -> store.recordPrize(personId, prize).thenReturn(prize))
         .flatMap(prize -> markTags(personId, tags).thenReturn(prize));
@@ -123,6 +127,16 @@ class Questionnaire {
             s -> s.getExternalContactService().markTag(p.ownerUserId(), p.externalUserId(), add, new String[0]))
         .retryWhen(Retry.backoff(3, Duration.ofMillis(200)).filter(Transient.class::isInstance))
         .then();
+  }
+
+  private static java.util.Map<String, String> answered(java.util.Map<String, String> answers) {
+    java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+    answers.forEach((q, a) -> {
+      if (!a.isEmpty()) {
+        out.put(q, a);
+      }
+    });
+    return out;
   }
 
   private static String prizeLabel(DrawResult draw) {

@@ -24,6 +24,12 @@ class PersonStoreIntegrationTest {
   private static final Duration T = Duration.ofSeconds(10);
 
   @Autowired PersonStore persons;
+  @Autowired org.springframework.data.redis.core.ReactiveStringRedisTemplate redis;
+
+  private java.util.Map<String, String> hash(String id) {
+    return redis.<String, String>opsForHash().entries(io.siyu.infra.RedisKeys.person(id))
+        .collectMap(java.util.Map.Entry::getKey, java.util.Map.Entry::getValue).block(T);
+  }
 
   private static WxCpExternalContactInfo contact(String ext, String unionid, String name, FollowedUser... follows) {
     ExternalContact c = new ExternalContact();
@@ -76,5 +82,34 @@ class PersonStoreIntegrationTest {
     String nobody = "nobody-" + UUID.randomUUID();
     assertThat(persons.recordAnswers(nobody, Map.of("q1", "a"), Set.of("t")).block(T)).isFalse();
     assertThat(persons.find(nobody).block(T)).isNull();
+  }
+
+  @Test
+  void tagsAndAnswersAreProfileFieldsAndEveryWriteBumpsTheVersionAndMarksThePersonDirty() {
+    String ext = "wmP" + UUID.randomUUID();
+    persons.upsert(contact(ext, null, "x", follow("zhangsan", 1, "", "")), "zhangsan", "").block(T);
+    persons.recordAnswers(ext, Map.of("q1", "a"), Set.of("skin:oily")).block(T);
+    Map<String, String> h = hash(ext);
+    assertThat(h).containsEntry("t:skin:oily", "1").containsEntry("a:q1", "a").containsEntry("v", "2")
+        .doesNotContainKey("avatar");
+    assertThat(redis.opsForZSet().score(io.siyu.infra.RedisKeys.audienceDirty(), ext).block(T)).isNotNull();
+  }
+
+  @Test
+  void unfollowIsSetWhenTheLastFollowIsDeletedOnceAndClearedByANewFollow() {
+    String ext = "wmP" + UUID.randomUUID();
+    WxCpExternalContactInfo two = contact(ext, null, "x", follow("zhangsan", 1, "", ""), follow("lisi", 2, "", ""));
+    persons.upsert(two, "zhangsan", "").block(T);
+    assertThat(persons.unfollow(ext, "zhangsan").block(T)).isTrue();
+    assertThat(hash(ext)).doesNotContainKey("unfollowedAt");
+    persons.unfollow(ext, "lisi").block(T);
+    Map<String, String> h = hash(ext);
+    assertThat(h).containsKey("unfollowedAt");
+    String v = h.get("v");
+    persons.unfollow(ext, "lisi").block(T);
+    assertThat(hash(ext)).containsEntry("v", v).containsEntry("unfollowedAt", h.get("unfollowedAt"));
+    persons.upsert(contact(ext, null, "x", follow("lisi", 3, "", "")), "lisi", "").block(T);
+    assertThat(hash(ext)).doesNotContainKey("unfollowedAt");
+    assertThat(persons.unfollow("nobody-" + UUID.randomUUID(), "lisi").block(T)).isFalse();
   }
 }

@@ -182,6 +182,10 @@ class QuestionnairePageIntegrationTest {
     assertThat(marks.get(0).request().get("add_tag").toString()).contains("etSkinOily");
     assertThat(sandbox.contact(extA).orElseThrow().follows().get(0).tags()).containsExactly("etSkinOily");
     assertThat(journey.calls(personA)).isEqualTo(1);
+    // the profile got the answers and tags (fields a:<question>, t:<tag>)
+    io.siyu.audience.Person profile = persons.find(personA).block(T);
+    assertThat(profile.answers()).containsEntry("skin", "oily").containsEntry("concerns", "acne,hydration");
+    assertThat(profile.tags()).contains("skin:oily", "concern:acne");
 
     // a second submission earns nothing and changes nothing, and shows the earlier prize
     MultiValueMap<String, String> other = validForm();
