@@ -180,9 +180,12 @@ class AudienceAdminController {
         segments.members(name).distinct().take(sample).collectList(), (n, s) -> new Members(name, n, s)));
   }
 
+  /** A segment's current member count. */
+  record SegmentSize(String name, long size) {}
+
   @GetMapping("/segments/{name}/size")
-  Mono<Long> size(@PathVariable String name) {
-    return require(name).flatMap(d -> segments.size(name));
+  Mono<SegmentSize> size(@PathVariable String name) {
+    return require(name).flatMap(d -> segments.size(name)).map(n -> new SegmentSize(name, n));
   }
 
   private Mono<SegmentDefinitions.Definition> require(String name) {

@@ -16,11 +16,10 @@ class AudiencePropertiesTest {
   }
 
   @Test
-  void defaultsHaveTheFiveStagesAndTwoWindows() {
+  void defaultsHaveTheFiveStages() {
     AudienceProperties p = bind(Map.of());
     assertThat(p.lifecycle()).extracting(AudienceProperties.StageRule::stage)
         .containsExactly("churned", "dormant", "mature", "growth", "intro");
-    assertThat(p.windowDays()).containsExactly(7, 30);
     assertThat(p.rfm().recencyDays()).hasSize(4);
     assertThat(p.value().superTopPercent()).isEqualTo(5);
   }
@@ -45,5 +44,13 @@ class AudiencePropertiesTest {
     assertThatThrownBy(() -> bind(Map.of("siyu.audience.lifecycle[0].stage", "intro",
         "siyu.audience.lifecycle[0].when", "orders")))
         .rootCause().hasMessageContaining("siyu.audience.lifecycle[0].when").hasMessageContaining("boolean");
+  }
+
+  @Test
+  void segmentNamesThatShadowEndpointsAreRefused() {
+    assertThat("rebuild").doesNotMatch(AudienceProperties.SEGMENT_NAME);
+    assertThat("preview").doesNotMatch(AudienceProperties.SEGMENT_NAME);
+    assertThat("rebuild-vip").matches(AudienceProperties.SEGMENT_NAME);
+    assertThat("Vip").doesNotMatch(AudienceProperties.SEGMENT_NAME);
   }
 }

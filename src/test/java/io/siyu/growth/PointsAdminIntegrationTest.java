@@ -152,7 +152,11 @@ class PointsAdminIntegrationTest {
         .expectBody().jsonPath("$.type").isEqualTo("urn:siyu:problem:unknown-segment");
 
     points.earn(person, 25, "g", "test", "tester", clock.instant().plus(Duration.ofDays(5))).block(T);
-    redis.opsForSet().add(RedisKeys.segmentMembers(segment), person).block(T);
+    web.put().uri("/api/v1/segments/" + segment).header(HttpHeaders.AUTHORIZATION, "Bearer " + AdminTokens.OPERATOR)
+        .contentType(MediaType.APPLICATION_JSON).bodyValue(Map.of("expression", "id == '" + person + "'"))
+        .exchange().expectStatus().isCreated();
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> get("/api/v1/segments/" + segment + "/size")
+        .expectStatus().isOk().expectBody().jsonPath("$.size").isEqualTo(1));
     String id = "b-" + UUID.randomUUID();
     Map<String, Object> body = Map.of("key", id, "segment", segment, "days", 30, "expiringWithin", "30d",
         "reason", "会员日延期");
