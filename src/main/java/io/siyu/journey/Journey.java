@@ -90,7 +90,7 @@ public class Journey {
   /**
    * Completes {@code step} for a stored person. The message goes to the person's owner relationship
    * (no WelcomeCode). Fails with {@link UnknownPersonException} for an unknown person. A disabled step
-   * does nothing ({@code first} false, no draw).
+   * only records its interaction ({@code first} false, no draw, no message).
    */
   public Mono<StepOutcome> completeStep(String personId, Step step) {
     return complete(personId, step, null);
@@ -139,7 +139,10 @@ public class Journey {
   Mono<StepOutcome> complete(String personId, Step step, Delivery delivery) {
     JourneyProperties.StepConfig cfg = props.steps().of(step);
     if (!cfg.isEnabled()) {
-      return Mono.just(new StepOutcome(personId, step, false, null));
+      // no draw and no message, but the follow or questionnaire is still an interaction
+      return recordInteractions(personId, step, null, delivery)
+          .onErrorMap(io.siyu.growth.UnknownPersonException.class, e -> new UnknownPersonException(personId))
+          .thenReturn(new StepOutcome(personId, step, false, null));
     }
     return redis.execute(COMPLETE, List.of(RedisKeys.person(personId), RedisKeys.journeySteps(personId)),
             List.of(step.id(), Long.toString(clock.millis())))
