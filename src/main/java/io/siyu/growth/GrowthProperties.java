@@ -56,8 +56,8 @@ import org.springframework.validation.annotation.Validated;
  *     referral-state-prefix: ref-     # add-event State "ref-<person id>": a referral for that person
  * </pre>
  *
- * <p>Template cards about a person carry the TaskId {@code siyu.<personId>.<anything>}: a member's click
- * on such a card is a {@code template_card_click} of that person.
+ * <p>Template cards about a person carry a TaskId built by {@link CardTasks}: a member's click on such a
+ * card is a {@code template_card_click} of that person.
  */
 @Validated
 @ConfigurationProperties("siyu.growth")

@@ -11,8 +11,7 @@ import reactor.core.publisher.Mono;
 
 /**
  * A member's click on a template card Siyu sent ({@code template_card_event}). Cards about a person carry
- * the TaskId {@code siyu.<personId>.<anything>} (the form every Siyu feature uses when it sends a card
- * about a person, e.g. KOC cards); a click on one is a {@code template_card_click} of that person keyed
+ * a TaskId built by {@link CardTasks} ({@code siyu@<personId>@<anything>}); a click on one is a {@code template_card_click} of that person keyed
  * {@code <TaskId>:<clicking userid>}, so each member's click counts once per card. Other TaskIds, and
  * persons Siyu does not know, are skipped.
  */
@@ -20,30 +19,12 @@ import reactor.core.publisher.Mono;
 class TemplateCardClickHandler implements InboxHandler {
 
   static final String KIND = "event:template_card_event";
-  static final String TASK_PREFIX = "siyu.";
   private static final Logger log = LoggerFactory.getLogger(TemplateCardClickHandler.class);
 
   private final Interactions interactions;
 
   TemplateCardClickHandler(Interactions interactions) {
     this.interactions = interactions;
-  }
-
-  /** The TaskId of a card about {@code personId}; {@code suffix} tells the cards apart (no '.' needed). */
-  static String taskId(String personId, String suffix) {
-    return TASK_PREFIX + personId + "." + suffix;
-  }
-
-  /** The person a TaskId of the form {@code siyu.<personId>.<anything>} is about, or null for other TaskIds. */
-  static String personOf(String taskId) {
-    if (taskId == null || !taskId.startsWith(TASK_PREFIX)) {
-      return null;
-    }
-    int end = taskId.indexOf('.', TASK_PREFIX.length());
-    if (end <= TASK_PREFIX.length() || end == taskId.length() - 1) {
-      return null;
-    }
-    return taskId.substring(TASK_PREFIX.length(), end);
   }
 
   @Override
@@ -59,7 +40,7 @@ class TemplateCardClickHandler implements InboxHandler {
   @Override
   public Mono<Void> handle(InboxEvent event) {
     return Mono.fromCallable(() -> WxCpXmlMessage.fromXml(event.payload(), null)).flatMap(xml -> {
-      String person = personOf(xml.getTaskId());
+      String person = CardTasks.personOf(xml.getTaskId());
       String member = xml.getFromUserName();
       if (person == null || member == null || member.isBlank()) {
         return Mono.empty();

@@ -203,7 +203,8 @@ class InteractionSourcesIntegrationTest {
   @Test
   void aTemplateCardClickAboutAPersonIsRecordedOncePerMember() {
     String personId = storedPerson(newExt());
-    String taskId = TemplateCardClickHandler.taskId(personId, "koc1");
+    String taskId = CardTasks.taskId(personId, "koc1");
+    assertThat(taskId).isEqualTo("siyu@" + personId + "@koc1");
     CallbackSimulator.Result clicked = simulate("template_card_event", new Request("lisi", null, null, null, null, null,
         null, null, null, null, "btn-1", taskId, null, null, null, null));
     awaitSeen(personId, "template_card_click:" + taskId + ":lisi");
@@ -212,7 +213,7 @@ class InteractionSourcesIntegrationTest {
     simulate("template_card_event", new Request("lisi", null, null, null, null, null, null, null, null, null, "btn-1",
         "task-other-" + personId, null, null, null, null));
     simulate("template_card_event", new Request("lisi", null, null, null, null, null, null, null, null, null, "btn-1",
-        TemplateCardClickHandler.taskId("nobody-" + personId, "x"), null, null, null, null));
+        CardTasks.taskId("nobody-" + personId, "x"), null, null, null, null));
     awaitInboxDrained();
     assertThat(profile(personId)).containsEntry("n:template_card_click", "1");
     assertThat(deadLetters()).isEqualTo(deadBefore);
@@ -238,13 +239,22 @@ class InteractionSourcesIntegrationTest {
   }
 
   @Test
-  void templateCardTaskIdsNameThePersonBetweenTheFirstTwoDots() {
-    assertThat(TemplateCardClickHandler.personOf("siyu.p1.koc.42")).isEqualTo("p1");
-    assertThat(TemplateCardClickHandler.personOf("siyu.p1.")).isNull();
-    assertThat(TemplateCardClickHandler.personOf("siyu..x")).isNull();
-    assertThat(TemplateCardClickHandler.personOf("siyu.p1")).isNull();
-    assertThat(TemplateCardClickHandler.personOf("task-1")).isNull();
-    assertThat(TemplateCardClickHandler.personOf(null)).isNull();
+  void cardTaskIdsNameThePersonBetweenTheFirstTwoSeparators() {
+    assertThat(CardTasks.taskId("oP1_x-2", "koc-42")).isEqualTo("siyu@oP1_x-2@koc-42");
+    assertThat(CardTasks.personOf("siyu@oP1_x-2@koc-42")).isEqualTo("oP1_x-2");
+    assertThat(CardTasks.personOf("siyu@p1@koc@42")).isEqualTo("p1");
+    assertThat(CardTasks.personOf("siyu.p1.koc.42")).isEqualTo("p1");
+    assertThat(CardTasks.personOf("siyu@p1@")).isNull();
+    assertThat(CardTasks.personOf("siyu@@x")).isNull();
+    assertThat(CardTasks.personOf("siyu@p1")).isNull();
+    assertThat(CardTasks.personOf("siyu_p1_x")).isNull();
+    assertThat(CardTasks.personOf("task-1")).isNull();
+    assertThat(CardTasks.personOf(null)).isNull();
+    // WeCom refuses task ids with other characters or above 128 bytes
+    org.assertj.core.api.Assertions.assertThatIllegalArgumentException().isThrownBy(() -> CardTasks.taskId("p1", "a.b"));
+    org.assertj.core.api.Assertions.assertThatIllegalArgumentException().isThrownBy(() -> CardTasks.taskId("p@1", "x"));
+    org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+        .isThrownBy(() -> CardTasks.taskId("p1", "x".repeat(125)));
   }
 
   private static String newExt() {
