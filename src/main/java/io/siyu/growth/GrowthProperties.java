@@ -5,13 +5,16 @@ import jakarta.validation.constraints.AssertTrue;
 import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
+import jakarta.validation.constraints.Size;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.ConstructorBinding;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
 
@@ -49,7 +52,12 @@ import org.springframework.validation.annotation.Validated;
  *       max-length: 1000000
  *     orders:
  *       secret: ${SIYU_ORDERS_SECRET:}
+ *     checkin-keywords: [签到]        # a customer-service text equal to one of these is the day's check-in
+ *     referral-state-prefix: ref-     # add-event State "ref-<person id>": a referral for that person
  * </pre>
+ *
+ * <p>Template cards about a person carry a TaskId built by {@link CardTasks}: a member's click on such a
+ * card is a {@code template_card_click} of that person.
  */
 @Validated
 @ConfigurationProperties("siyu.growth")
@@ -60,7 +68,9 @@ public record GrowthProperties(
     @DefaultValue Map<@Pattern(regexp = KIND, message = KIND_MESSAGE) String, @Valid @NotNull Kind> kinds,
     @DefaultValue @Valid @NotNull Levels levels,
     @DefaultValue @Valid @NotNull EventsConfig events,
-    @DefaultValue @Valid @NotNull Orders orders) {
+    @DefaultValue @Valid @NotNull Orders orders,
+    @DefaultValue("签到") List<@NotBlank @Size(max = 64) String> checkinKeywords,
+    @DefaultValue("ref-") @NotBlank @Size(max = 32) String referralStatePrefix) {
 
   static final String KIND = "^[a-z][a-z0-9_]*$";
   static final String KIND_MESSAGE = "kind names are a-z, 0-9 and _, starting with a letter";
@@ -85,7 +95,16 @@ public record GrowthProperties(
     BUILT_IN = Map.copyOf(m);
   }
 
+  /** Without the interaction-source settings (their defaults apply). */
+  public GrowthProperties(long dailyCap, Duration dedupeRetention, List<Duration> windows, Map<String, Kind> kinds,
+                          Levels levels, EventsConfig events, Orders orders) {
+    this(dailyCap, dedupeRetention, windows, kinds, levels, events, orders, null, null);
+  }
+
+  @ConstructorBinding
   public GrowthProperties {
+    checkinKeywords = checkinKeywords == null ? List.of("签到") : List.copyOf(checkinKeywords);
+    referralStatePrefix = referralStatePrefix == null ? "ref-" : referralStatePrefix;
     Map<String, Kind> all = new LinkedHashMap<>();
     for (String name : List.of("follow", "questionnaire", "group_joined", "group_left", "chat", "menu_click",
         "template_card_click", "draw", "order", "ugc", "referral", "checkin")) {

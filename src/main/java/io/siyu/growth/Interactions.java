@@ -23,6 +23,10 @@ import reactor.core.publisher.Mono;
  * then the leaderboard, the {@code interaction} / {@code level_up} events and the profile-change mark.
  * A replay changes nothing but publishes the interaction event again (same key), so a crash between the
  * script and the event loses nothing.
+ *
+ * <p>A kind with {@code points} &gt; 0 also earns that many points, keyed {@code ix:<kind>:<key>}: on the
+ * first record and again on every replay, since the earn is idempotent on its key, so a crash between the
+ * script and the earn is repaired by the source's redelivery.
  */
 @Component
 public class Interactions {
@@ -38,13 +42,15 @@ public class Interactions {
   private final LevelTable levels;
   private final GrowthFollowUp followUp;
   private final Events events;
+  private final Points points;
   private final Clock clock;
   private final ZoneId zone;
   private final List<String> thresholdArgs;
   private final List<Integer> windowDays;
 
   Interactions(ReactiveStringRedisTemplate redis, GrowthProperties props, GrowthFollowUp followUp, Events events,
-      Clock clock, SiyuProperties siyu) {
+      Points points, Clock clock, SiyuProperties siyu) {
+    this.points = points;
     this.redis = redis;
     this.props = props;
     this.levels = LevelTable.of(props);
@@ -121,10 +127,22 @@ public class Interactions {
             // The leaderboard only moves when growth did; a replay repeats the write in case the first
             // attempt died before it.
             Mono<Void> board = rec.growthAdded() > 0 || !rec.first() ? followUp.leaderboard(person, rec.growth()) : Mono.empty();
-            return Mono.when(event, board, followUp.changed(person), followUp.levelUps(person, published, rec.level()))
+            return Mono.when(event, board, followUp.changed(person), followUp.levelUps(person, published, rec.level()),
+                    award(kind, rec))
                 .thenReturn(rec);
           });
     });
+  }
+
+  /** The kind's points, earned once per interaction (the earn is idempotent on {@code ix:<kind>:<key>}). */
+  private Mono<Void> award(Kind kind, Recorded rec) {
+    if (kind.points() <= 0) {
+      return Mono.empty();
+    }
+    return points.earn(rec.personId(), kind.points(), "ix:" + rec.kind() + ":" + rec.key(), rec.kind(), "system", null)
+        // The kind's points changed in config since the first award: it was awarded then, so nothing is due.
+        .onErrorResume(e -> e instanceof PointsException p && p.reason() == PointsException.Reason.KEY_REUSED, e -> Mono.empty())
+        .then();
   }
 
   /** Checks key and attributes; returns the one attribute the script needs ('' if none). */

@@ -1,6 +1,7 @@
 package io.siyu.journey;
 
 import io.siyu.audience.PersonStore;
+import io.siyu.growth.Referrals;
 import io.siyu.inbox.InboxEvent;
 import io.siyu.inbox.InboxHandler;
 import io.siyu.infra.RedisKeys;
@@ -19,6 +20,7 @@ import reactor.core.publisher.Mono;
  * <p>{@code add_half_external_contact} (the customer added a staff member who has not confirmed yet) only
  * records the pending add: the step completes when the staff member confirms and WeCom sends
  * {@code add_external_contact} for the same pair, whose State falls back to the pending add's.
+ * A referral State ({@code siyu.growth.referral-state-prefix}) also credits the referrer ({@link Referrals}).
  */
 @Component
 class FollowHandler implements InboxHandler {
@@ -31,9 +33,11 @@ class FollowHandler implements InboxHandler {
   private final Journey journey;
   private final JourneyProperties props;
   private final ReactiveStringRedisTemplate redis;
+  private final Referrals referrals;
 
   FollowHandler(WecomClient wecom, PersonStore persons, Journey journey, JourneyProperties props,
-                ReactiveStringRedisTemplate redis) {
+                ReactiveStringRedisTemplate redis, Referrals referrals) {
+    this.referrals = referrals;
     this.wecom = wecom;
     this.persons = persons;
     this.journey = journey;
@@ -68,9 +72,10 @@ class FollowHandler implements InboxHandler {
           ? redis.opsForValue().get(pendingKey).defaultIfEmpty("") : Mono.just(xml.getState());
       return state.zipWith(wecom.call(props.contactApp(), "externalcontact/get",
               s -> s.getExternalContactService().getContactDetail(ext, null)))
-          .flatMap(t -> persons.upsert(t.getT2(), userId, t.getT1()))
-          .flatMap(personId -> journey.complete(personId, Step.FOLLOW,
-              new Journey.Delivery(ext, userId, blank(xml.getWelcomeCode()) ? null : xml.getWelcomeCode(), createdAt)))
+          .flatMap(t -> persons.upsert(t.getT2(), userId, t.getT1())
+              .flatMap(personId -> journey.complete(personId, Step.FOLLOW,
+                      new Journey.Delivery(ext, userId, blank(xml.getWelcomeCode()) ? null : xml.getWelcomeCode(), createdAt))
+                  .then(referrals.followed(personId, t.getT1()))))
           .then(redis.delete(pendingKey))
           .then();
     });

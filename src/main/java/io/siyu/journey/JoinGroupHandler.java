@@ -25,7 +25,9 @@ import reactor.core.publisher.Mono;
  * ({@code siyu.journey.groups}), every member who is a known customer completes JOIN_GROUP (draw #3).
  * Staff and unknown external users are skipped. When MemChangeCnt exceeds the listed members (WeCom
  * truncates long lists), the external members ({@code type} 2) of {@code groupchat/get} who joined within
- * {@code reconcile-join-window} of the event count too. Leaving later revokes nothing.
+ * {@code reconcile-join-window} of the event count too. Leaving later revokes nothing. The
+ * {@code group_joined} / {@code group_left} interactions of any chat are recorded by growth's
+ * GroupInteractionsHandler from the same events.
  */
 @Component
 class JoinGroupHandler implements InboxHandler {

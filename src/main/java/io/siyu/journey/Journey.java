@@ -3,6 +3,8 @@ package io.siyu.journey;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.siyu.blindbox.BlindBox;
 import io.siyu.blindbox.DrawResult;
+import io.siyu.growth.Interaction;
+import io.siyu.growth.Interactions;
 import io.siyu.infra.LuaScripts;
 import io.siyu.infra.RedisKeys;
 import io.siyu.outbox.Outbox;
@@ -24,8 +26,11 @@ import reactor.core.publisher.Mono;
  * <p>Order, chosen so a redelivery repairs whatever a crash left undone: mark the step (one script; the
  * first caller learns it was first) → draw unless a draw is already stored (the blind box is idempotent
  * on (person, step) too, so two racing callers get one draw) → store the draw and queue the message
- * (the outbox is idempotent on the key) → add the person to the funnel sets. Every later call of a
- * completed step re-runs the missing parts and does nothing else.
+ * (the outbox is idempotent on the key) → add the person to the funnel sets → record the step's growth
+ * interactions ({@code follow} / {@code questionnaire}, and {@code draw} keyed by the step; the group's
+ * {@code group_joined} is recorded by {@link JoinGroupHandler}, which knows the chat). Every later call of
+ * a completed step re-runs the missing parts and does nothing else (interactions are idempotent on their
+ * keys, so they are recorded again on every call).
  */
 @Component
 public class Journey {
@@ -57,11 +62,13 @@ public class Journey {
   private final Outbox outbox;
   private final JourneyProperties props;
   private final QuestionnaireLinks links;
+  private final Interactions interactions;
   private final Clock clock;
   private final MeterRegistry meters;
 
   Journey(ReactiveStringRedisTemplate redis, BlindBox blindBox, Outbox outbox, JourneyProperties props,
-          QuestionnaireLinks links, Clock clock, MeterRegistry meters) {
+          QuestionnaireLinks links, Interactions interactions, Clock clock, MeterRegistry meters) {
+    this.interactions = interactions;
     this.redis = redis;
     this.blindBox = blindBox;
     this.outbox = outbox;
@@ -83,7 +90,7 @@ public class Journey {
   /**
    * Completes {@code step} for a stored person. The message goes to the person's owner relationship
    * (no WelcomeCode). Fails with {@link UnknownPersonException} for an unknown person. A disabled step
-   * does nothing ({@code first} false, no draw).
+   * only records its interaction ({@code first} false, no draw, no message).
    */
   public Mono<StepOutcome> completeStep(String personId, Step step) {
     return complete(personId, step, null);
@@ -132,7 +139,10 @@ public class Journey {
   Mono<StepOutcome> complete(String personId, Step step, Delivery delivery) {
     JourneyProperties.StepConfig cfg = props.steps().of(step);
     if (!cfg.isEnabled()) {
-      return Mono.just(new StepOutcome(personId, step, false, null));
+      // no draw and no message, but the follow or questionnaire is still an interaction
+      return recordInteractions(personId, step, null, delivery)
+          .onErrorMap(io.siyu.growth.UnknownPersonException.class, e -> new UnknownPersonException(personId))
+          .thenReturn(new StepOutcome(personId, step, false, null));
     }
     return redis.execute(COMPLETE, List.of(RedisKeys.person(personId), RedisKeys.journeySteps(personId)),
             List.of(step.id(), Long.toString(clock.millis())))
@@ -146,9 +156,29 @@ public class Journey {
           meters.counter("siyu.journey.steps", "step", step.id(), "first", Boolean.toString(m.first)).increment();
           return drawOnce(personId, step, cfg, m)
               .flatMap(draw -> Mono.when(queueMessage(personId, step, cfg, m, draw, delivery),
-                      countInFunnel(personId, step, m.state))
+                      countInFunnel(personId, step, m.state), recordInteractions(personId, step, draw, delivery))
                   .thenReturn(new StepOutcome(personId, step, m.first, draw)));
         });
+  }
+
+  /**
+   * The step's interactions. Keys: follow → the add event's staff userid and CreateTime (a re-add is a new
+   * follow), or {@code journey} when completed without an add event; questionnaire → {@code journey}
+   * (once per person); draw → the step (the step has one draw per person).
+   */
+  private Mono<Void> recordInteractions(String personId, Step step, DrawResult draw, Delivery delivery) {
+    Instant now = clock.instant();
+    boolean addEvent = delivery != null && delivery.staffUserId() != null && delivery.welcomeCodeAt() != null;
+    Mono<?> stepIx = switch (step) {
+      case FOLLOW -> interactions.record(new Interaction(personId, "follow",
+          addEvent ? delivery.staffUserId() + ":" + delivery.welcomeCodeAt().getEpochSecond() : "journey",
+          addEvent ? delivery.welcomeCodeAt() : now));
+      case QUESTIONNAIRE -> interactions.record(new Interaction(personId, "questionnaire", "journey", now));
+      case JOIN_GROUP -> Mono.empty();
+    };
+    Mono<?> drawIx = draw == null ? Mono.empty()
+        : interactions.record(new Interaction(personId, "draw", step.id(), now));
+    return Mono.when(stepIx, drawIx);
   }
 
   private record Marked(boolean first, String storedDraw, String state, String name, String externalUserId,

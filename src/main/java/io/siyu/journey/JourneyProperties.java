@@ -2,7 +2,6 @@ package io.siyu.journey;
 
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.AssertTrue;
-import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Size;
@@ -16,8 +15,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
 
 /**
- * The onboarding journey: its steps, their rewards and messages, channel variants and which group chats
- * count. Placeholders in messages: {@code {name} {prize} {questionnaireLink} {couponCode}}.
+ * The onboarding journey: its steps, their draws and messages, channel variants and which group chats
+ * count. Growth value and points of a completed step come from the growth kinds ({@code siyu.growth.kinds}:
+ * follow, questionnaire, group_joined, draw), the one source for them. Placeholders in messages: {@code {name} {prize} {questionnaireLink} {couponCode}}.
  *
  * <pre>
  * siyu:
@@ -30,9 +30,7 @@ import org.springframework.validation.annotation.Validated;
  *       follow:
  *         enabled: true
  *         pool: follow                    # blind-box pool of the step's draw (siyu.blindbox.pools)
- *         growth: 10                      # applied by the growth feature
- *         points: 0
- *         message: "{name}，欢迎！你抽中了{prize}。填写问卷再抽一次：{questionnaireLink}"
+ *  *         message: "{name}，欢迎！你抽中了{prize}。填写问卷再抽一次：{questionnaireLink}"
  *       questionnaire: { enabled: true, pool: questionnaire, message: "感谢填写！你抽中了{prize}" }
  *       join-group:    { enabled: true, pool: join_group, message: "欢迎入群！你抽中了{prize}" }
  *     channels:                           # first matching State prefix wins
@@ -65,11 +63,11 @@ public record JourneyProperties(
   /** Each step falls back, key by key, to its documented default. */
   public record Steps(@Valid StepConfig follow, @Valid StepConfig questionnaire, @Valid StepConfig joinGroup) {
 
-    static final StepConfig FOLLOW_DEFAULT = new StepConfig(true, "follow", 10, 0,
+    static final StepConfig FOLLOW_DEFAULT = new StepConfig(true, "follow",
         "{name}，欢迎加入！送你一次盲盒抽奖：你抽中了{prize}。填写一份小问卷还能再抽一次：{questionnaireLink}");
-    static final StepConfig QUESTIONNAIRE_DEFAULT = new StepConfig(true, "questionnaire", 20, 0,
+    static final StepConfig QUESTIONNAIRE_DEFAULT = new StepConfig(true, "questionnaire",
         "感谢填写问卷！第二次盲盒抽中了{prize}。加入社群还能再抽一次哦。");
-    static final StepConfig JOIN_GROUP_DEFAULT = new StepConfig(true, "join_group", 20, 0,
+    static final StepConfig JOIN_GROUP_DEFAULT = new StepConfig(true, "join_group",
         "欢迎加入社群！第三次盲盒抽中了{prize}。");
 
     public Steps {
@@ -89,12 +87,9 @@ public record JourneyProperties(
 
   /**
    * @param pool    blind-box pool of the step's draw (required while the step is enabled)
-   * @param growth  growth value the step earns (applied by the growth feature)
-   * @param points  points the step earns (applied by the growth feature)
    * @param message the chat message queued when the step completes
    */
-  public record StepConfig(Boolean enabled, String pool, @Min(0) Integer growth, @Min(0) Integer points,
-                           String message) {
+  public record StepConfig(Boolean enabled, String pool, String message) {
 
     static StepConfig merge(StepConfig given, StepConfig dflt) {
       if (given == null) {
@@ -102,8 +97,6 @@ public record JourneyProperties(
       }
       return new StepConfig(given.enabled == null ? dflt.enabled : given.enabled,
           given.pool == null ? dflt.pool : given.pool,
-          given.growth == null ? dflt.growth : given.growth,
-          given.points == null ? dflt.points : given.points,
           given.message == null ? dflt.message : given.message);
     }
 

@@ -68,6 +68,10 @@ public final class InteractionLoad {
       ctx.registerBean(ProfileChanges.class);
       ctx.registerBean(Events.class);
       ctx.registerBean(Class.forName("io.siyu.growth.GrowthFollowUp"));
+      ctx.registerBean(io.siyu.growth.PointsProperties.class, () -> new org.springframework.boot.context.properties.bind.Binder()
+          .bindOrCreate("siyu.points", io.siyu.growth.PointsProperties.class));
+      ctx.registerBean(io.micrometer.core.instrument.MeterRegistry.class, io.micrometer.core.instrument.simple.SimpleMeterRegistry::new);
+      ctx.registerBean(io.siyu.growth.Points.class);
       ctx.registerBean(Interactions.class);
       ctx.refresh();
       Interactions interactions = ctx.getBean(Interactions.class);

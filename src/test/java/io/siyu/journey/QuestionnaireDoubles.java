@@ -33,9 +33,9 @@ class QuestionnaireDoubles {
   @Bean
   @Primary
   RecordingJourney recordingJourney(ReactiveStringRedisTemplate redis, BlindBox blindBox, Outbox outbox,
-                                    JourneyProperties props, QuestionnaireLinks links, Clock clock,
-                                    MeterRegistry meters) {
-    return new RecordingJourney(redis, blindBox, outbox, props, links, clock, meters);
+                                    JourneyProperties props, QuestionnaireLinks links,
+                                    io.siyu.growth.Interactions interactions, Clock clock, MeterRegistry meters) {
+    return new RecordingJourney(redis, blindBox, outbox, props, links, interactions, clock, meters);
   }
 
   /** Stores a person as {@code externalcontact/get} would describe them (unionid = {@code personId}). */
@@ -60,8 +60,9 @@ class QuestionnaireDoubles {
     final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
 
     RecordingJourney(ReactiveStringRedisTemplate redis, BlindBox blindBox, Outbox outbox, JourneyProperties props,
-                     QuestionnaireLinks links, Clock clock, MeterRegistry meters) {
-      super(redis, blindBox, outbox, props, links, clock, meters);
+                     QuestionnaireLinks links, io.siyu.growth.Interactions interactions, Clock clock,
+                     MeterRegistry meters) {
+      super(redis, blindBox, outbox, props, links, interactions, clock, meters);
     }
 
     @Override
