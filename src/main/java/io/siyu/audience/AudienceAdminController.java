@@ -31,7 +31,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * Profiles, scores and segments under {@code /api/v1/admin} (GET for viewers, the rest for operators;
+ * Profiles, scores and segments under {@code /api/v1} (GET for viewers, the rest for operators;
  * enforced centrally for that prefix).
  * An invalid expression is a 400 problem {@code invalid-expression} with {@code position} (0-based).
  */
