@@ -90,7 +90,7 @@ class CampaignAdminController {
 
   @PostMapping("/{id}/resume")
   Mono<Campaign> resume(@PathVariable String id) {
-    return Operators.current().flatMap(op -> campaigns.transition(id, Campaign.State.RUNNING, op));
+    return Operators.current().flatMap(op -> campaigns.resume(id, op));
   }
 
   @PostMapping("/{id}/cancel")

@@ -24,7 +24,7 @@ import reactor.core.publisher.Mono;
 public class Campaigns {
 
   private static final Logger log = LoggerFactory.getLogger(Campaigns.class);
-  private static final DateTimeFormatter DAY = DateTimeFormatter.BASIC_ISO_DATE;
+  private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyyMMdd");
   private static final String ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789";
   private static final int MAX_ATTEMPTS = 3;
 
@@ -108,6 +108,16 @@ public class Campaigns {
     });
   }
 
+  /** paused → running only (scheduled → running is the planner's start, not an operator's resume). */
+  public Mono<Campaign> resume(String id, String operator) {
+    return write(id, c -> {
+      if (c.state() != Campaign.State.PAUSED) {
+        requireTransition(c, Campaign.State.RUNNING, false);
+      }
+      return Mono.just(c.with(c.definition(), Campaign.State.RUNNING, operator, clock.instant(), c.nextRunAt()));
+    });
+  }
+
   /** A new draft with the same definition. */
   Mono<Campaign> cloneOf(String id, String operator) {
     return get(id).flatMap(c -> {
@@ -158,7 +168,11 @@ public class Campaigns {
   }
 
   private static void requireTransition(Campaign c, Campaign.State to) {
-    if (!c.state().canMoveTo(to)) {
+    requireTransition(c, to, c.state().canMoveTo(to));
+  }
+
+  private static void requireTransition(Campaign c, Campaign.State to, boolean allowed) {
+    if (!allowed) {
       log.warn("campaign transition refused: {} -> {}", c.state().id(), to.id());
       throw new Problem(HttpStatus.CONFLICT, "invalid-transition", "Invalid transition",
           "a " + c.state().id() + " campaign cannot become " + to.id())

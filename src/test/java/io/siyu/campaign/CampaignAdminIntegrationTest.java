@@ -339,7 +339,7 @@ class CampaignAdminIntegrationTest {
     String id = create(d);
 
     // the oily person's day cap is used up: the preview says so, read-only
-    String day = DateTimeFormatter.BASIC_ISO_DATE.format(morning.atZone(SHANGHAI));
+    String day = DateTimeFormatter.BASIC_ISO_DATE.format(LocalDate.ofInstant(morning, SHANGHAI));
     redis.opsForValue().set(RedisKeys.outboxCapDay(oily, day), Integer.toString(outbox.caps().perDay())).block(T);
 
     Map<String, Object> preview = post("/campaigns/" + id + "/preview?sample=10", null).expectStatus().isOk()
