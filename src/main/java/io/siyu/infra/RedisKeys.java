@@ -372,4 +372,16 @@ public final class RedisKeys {
   public static String growthCorrections(String personId) {
     return PREFIX + "growth:" + personTag(personId) + ":corrections";
   }
+
+  // --- campaigns: definitions and their index share the {campaign} slot (few, small, edited rarely) -----
+
+  /** One campaign (a hash: {@code json} definition, {@code state}, {@code version}). */
+  public static String campaign(String id) {
+    return PREFIX + "{campaign}:c:" + id;
+  }
+
+  /** All campaigns (sorted set: id by creation millis). */
+  public static String campaignIndex() {
+    return PREFIX + "{campaign}:index";
+  }
 }

@@ -1,0 +1,93 @@
+package io.siyu.campaign;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotEmpty;
+import jakarta.validation.constraints.NotNull;
+import java.time.Duration;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Map;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * Campaign defaults, placeholder fallbacks and reusable rule tables.
+ *
+ * <pre>
+ * siyu:
+ *   campaign:
+ *     default-channels: [kf, staff]    # when a definition names none; kf | staff | staff-todo
+ *     default-per-person: 1            # caps.perPerson when a definition names none
+ *     preview-sample-max: 50           # ?sample=N upper bound
+ *     preview-count-limit: 200000      # members scanned for an exact audience size; beyond: an estimate
+ *     expiring-within: 30d             # {expiringPoints}/{expiringDate}: points expiring within this
+ *     date-format: "M月d日"             # {expiringDate}, in siyu.zone
+ *     kf-account: ""                   # open_kfid campaigns use for the kf channel ("" = kf never used)
+ *     fallbacks: {name: 亲爱的顾客, owner: 您的专属顾问, stage: 会员, expiringPoints: "0", expiringDate: 近期}
+ *     stage-names: {intro: 新朋友, growth: 成长会员, mature: 资深会员, dormant: 老朋友, churned: 老朋友}
+ *     tables:
+ *       recommendation:
+ *         rules:
+ *           - {when-tags: ["skin:oily"], text: 控油系列}
+ *         fallback: 明星单品
+ * </pre>
+ */
+@Validated
+@ConfigurationProperties("siyu.campaign")
+public record CampaignProperties(
+    @DefaultValue({"kf", "staff"}) @NotEmpty List<@NotBlank String> defaultChannels,
+    @DefaultValue("1") @Min(1) @Max(100) int defaultPerPerson,
+    @DefaultValue("50") @Min(1) @Max(1000) int previewSampleMax,
+    @DefaultValue("200000") @Min(1) long previewCountLimit,
+    @DefaultValue("30d") @NotNull Duration expiringWithin,
+    @DefaultValue("M月d日") @NotBlank String dateFormat,
+    @DefaultValue("") String kfAccount,
+    @DefaultValue Map<String, String> fallbacks,
+    @DefaultValue Map<String, String> stageNames,
+    @DefaultValue Map<String, @Valid @NotNull Table> tables) {
+
+  public CampaignProperties {
+    fallbacks = fallbacks == null ? Map.of() : Map.copyOf(fallbacks);
+    stageNames = stageNames == null ? Map.of() : Map.copyOf(stageNames);
+    tables = tables == null ? Map.of() : Map.copyOf(tables);
+    for (String c : defaultChannels == null ? List.<String>of() : defaultChannels) {
+      if (!CampaignValidator.CHANNELS.contains(c)) {
+        throw new IllegalArgumentException("siyu.campaign.default-channels: '" + c + "' is not one of "
+            + CampaignValidator.CHANNELS);
+      }
+    }
+    for (String f : fallbacks.keySet()) {
+      if (!Template.FIELDS.contains(f)) {
+        throw new IllegalArgumentException("siyu.campaign.fallbacks: '" + f + "' is not a placeholder; one of "
+            + Template.FIELDS);
+      }
+    }
+    try {
+      DateTimeFormatter.ofPattern(dateFormat);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("siyu.campaign.date-format: '" + dateFormat + "' is not a date pattern", e);
+    }
+    tables.forEach((name, t) -> {
+      List<CampaignValidator.FieldError> errors = new java.util.ArrayList<>();
+      CampaignValidator.checkRules("siyu.campaign.tables." + name, t.rules(), errors);
+      if (!errors.isEmpty()) {
+        throw new IllegalArgumentException(errors.get(0).field() + ": " + errors.get(0).message());
+      }
+    });
+  }
+
+  boolean kfEnabled() {
+    return kfAccount != null && !kfAccount.isBlank();
+  }
+
+  /** A reusable rule table (same shape as a campaign's inline block). */
+  public record Table(@DefaultValue List<Campaign.Rule> rules, @DefaultValue("") String fallback) {
+    public Table {
+      rules = rules == null ? List.of() : List.copyOf(rules);
+    }
+  }
+}
