@@ -40,7 +40,22 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.annotation.Import;
 import org.springframework.data.domain.Range;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.TestPropertySource;
+import org.springframework.test.web.reactive.server.WebTestClient;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.util.LinkedMultiValueMap;
+import org.springframework.util.MultiValueMap;
+import org.springframework.web.reactive.function.BodyInserters;
+import io.siyu.AdminTokens;
+import io.siyu.journey.QuestionnaireLinks;
+import io.siyu.sandbox.CallbackSimulator;
+import io.siyu.sandbox.SandboxContact;
+import io.siyu.sandbox.SandboxWecom;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -53,6 +68,9 @@ import reactor.core.publisher.Mono;
 @SiyuIntegrationTest
 @Import(MutableClock.Config.class)
 @TestPropertySource(properties = {
+    "siyu.inbox.enabled=true",
+    "siyu.audience.evaluator.enabled=true", // a third evaluator besides the two the property test drives
+    "siyu.audience.evaluator.poll-interval=50ms",
     "siyu.growth.daily-cap=60",
     "siyu.growth.levels.thresholds=0,25,60,120,200,320,480",
     "siyu.growth.kinds.like.growth=3",
@@ -61,6 +79,7 @@ import reactor.core.publisher.Mono;
     "siyu.growth.kinds.share.points=7",
     "siyu.audience.sweep.fetch-batch=16",
     "siyu.audience.evaluator.batch=10"})
+@DirtiesContext
 class GrowthAudienceEndToEndIntegrationTest {
 
   private static final Duration T = Duration.ofSeconds(60);
@@ -248,6 +267,101 @@ class GrowthAudienceEndToEndIntegrationTest {
           .isEqualTo(Long.parseLong(h.getOrDefault("points", "0")));
     }
     assertThat(models.stream().filter(m -> levels.levelOf(m.growth) >= 3).count()).as("persons at level 3+").isPositive();
+  }
+
+  @Autowired CallbackSimulator simulator;
+  @Autowired SandboxWecom sandbox;
+  @Autowired QuestionnaireLinks links;
+  @Autowired WebTestClient web;
+
+  @Test
+  void aCustomerWhoFollowsAnswersAndJoinsAGroupThroughCallbacksShowsGrowthLevelStageAndAnApiSegment() {
+    clock.set(Instant.now()); // callbacks carry the clock's timestamps; keep them plausible
+    String ext = "wmGA" + UUID.randomUUID().toString().replace("-", "").substring(0, 14);
+    String personId = "oGA" + ext;
+    sandbox.putContact(new SandboxContact(ext, "小红", "http://a/ga.png", 2, personId,
+        List.of(new SandboxContact.Follow("zhangsan", "", List.of(), 1_700_000_000L, "poster-ga"))));
+    String segment = "ga-" + ext.substring(4, 12);
+    // defined through the admin API before the customer exists: kept current incrementally from then on
+    web.put().uri("/api/v1/segments/{name}", segment).headers(h -> h.setBearerAuth(AdminTokens.OPERATOR))
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(Map.of("expression", "id == '" + personId + "' and stage == 'growth' and tags.contains('skin:oily')"
+            + " and groups >= 1 and counts['questionnaire'] == 1", "description", "e2e"))
+        .exchange().expectStatus().isCreated();
+
+    simulate("add_external_contact", new CallbackSimulator.Request("zhangsan", ext, "poster-ga", null, null, null, null,
+        null, null, null, null, null, null, null, null, null));
+    await().atMost(T).until(() -> "1".equals(hash(personId).get("n:follow")));
+
+    String link = links.linkFor(personId).block(T);
+    String token = link.substring(link.indexOf("/q/") + 3);
+    MultiValueMap<String, String> form = new LinkedMultiValueMap<>();
+    form.add("q.constellation", "leo");
+    form.add("q.skin", "oily");
+    form.add("q.concerns", "acne");
+    form.add("q.nickname", "小红");
+    web.post().uri("/q/{token}", token).contentType(MediaType.APPLICATION_FORM_URLENCODED)
+        .body(BodyInserters.fromFormData(form)).exchange().expectStatus().isEqualTo(HttpStatus.OK);
+    await().atMost(T).until(() -> "1".equals(hash(personId).get("n:questionnaire")));
+
+    String chat = "wrGA" + ext;
+    simulate("change_external_chat", new CallbackSimulator.Request("zhangsan", null, null, null, chat, "add_member", 3,
+        List.of(ext), null, null, null, null, null, null, null, null));
+    await().atMost(T).until(() -> "1".equals(hash(personId).get("n:group_joined")));
+
+    long expectedGrowth = growthProps.kind("follow").growth() + growthProps.kind("questionnaire").growth()
+        + growthProps.kind("group_joined").growth();
+    int expectedLevel = interactions.levels().levelOf(expectedGrowth);
+    // the evaluator (on) puts the person into the segment once the three interactions are in
+    await().atMost(T).until(() -> members(segment).contains(personId));
+
+    JsonNode profile = getJson("/api/v1/persons/{id}/profile", personId);
+    JsonNode growth = getJson("/api/v1/persons/{id}/growth", personId);
+    JsonNode pts = getJson("/api/v1/persons/{id}/points", personId);
+    JsonNode segments = getJson("/api/v1/persons/{id}/segments", personId);
+    assertThat(profile.path("profile").path("growth").asLong()).isEqualTo(expectedGrowth);
+    assertThat(growth.path("growth").asLong()).isEqualTo(expectedGrowth);
+    assertThat(profile.path("profile").path("level").asInt()).isEqualTo(expectedLevel);
+    assertThat(growth.path("level").asInt()).isEqualTo(expectedLevel);
+    assertThat(growth.path("progress").path("level").asInt()).isEqualTo(expectedLevel);
+    assertThat(profile.path("profile").path("stage").asString()).isEqualTo("growth");
+    assertThat(profile.path("profile").path("groups").asInt()).isEqualTo(1);
+    assertThat(profile.path("profile").path("tags").toString()).contains("skin:oily");
+    assertThat(growth.path("counts").path("follow").asLong()).isEqualTo(1);
+    assertThat(growth.path("counts").path("questionnaire").asLong()).isEqualTo(1);
+    assertThat(growth.path("counts").path("group_joined").asLong()).isEqualTo(1);
+    // points: the draws' points prizes (if any were won) — the API's balance, the profile and the ledger agree
+    long ledgerSum = points.ledger(personId, 0, 1000).map(Points.LedgerEntry::amount).reduce(0L, Long::sum).block(T);
+    assertThat(pts.path("balance").asLong()).isEqualTo(profile.path("profile").path("points").asLong()).isEqualTo(ledgerSum);
+    assertThat(segments.toString()).contains(segment);
+    assertThat(profile.path("segments").toString()).contains(segment);
+    assertThat(profile.path("version").asString()).isEqualTo(profile.path("scoredVersion").asString());
+    Double board = redis.opsForZSet().score(RedisKeys.growthLeaderboard(), personId).block(T);
+    assertThat(board).isEqualTo((double) expectedGrowth);
+    assertThat(redis.opsForStream().range(RedisKeys.events(), Range.unbounded())
+        .filter(r -> personId.equals(r.getValue().get("person")) && Events.LEVEL_UP.equals(r.getValue().get("type")))
+        .map(r -> (String) r.getValue().get("key")).collect(java.util.stream.Collectors.toSet()).block(T))
+        .isEqualTo(java.util.stream.IntStream.rangeClosed(2, expectedLevel).mapToObj(l -> Events.levelUpKey(personId, l))
+            .collect(java.util.stream.Collectors.toSet()));
+
+    // the same callbacks again (a WeCom re-send): nothing changes
+    simulate("change_external_chat", new CallbackSimulator.Request("zhangsan", null, null, null, chat, "add_member", 3,
+        List.of(ext), null, null, null, null, null, null, null, null));
+    await().atMost(T).until(() -> redis.opsForStream().size(RedisKeys.inboxStream()).blockOptional(T).orElse(0L) == 0);
+    assertThat(getJson("/api/v1/persons/{id}/growth", personId).path("growth").asLong()).isEqualTo(expectedGrowth);
+    assertThat(hash(personId).get("groups")).isEqualTo("1");
+  }
+
+  private CallbackSimulator.Result simulate(String kind, CallbackSimulator.Request request) {
+    CallbackSimulator.Result result = simulator.simulate(kind, request).block(T);
+    assertThat(result.delivered()).as(kind + " " + result.attempts()).isTrue();
+    return result;
+  }
+
+  private JsonNode getJson(String uri, String id) {
+    byte[] body = web.get().uri(uri, id).headers(h -> h.setBearerAuth(AdminTokens.VIEWER)).exchange()
+        .expectStatus().isOk().expectBody().returnResult().getResponseBody();
+    return JsonMapper.builder().build().readTree(body);
   }
 
   /** One random operation on a random person; {@code i} < 0: the clock stays put. */
