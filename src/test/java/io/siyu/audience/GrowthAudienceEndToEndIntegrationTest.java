@@ -284,7 +284,7 @@ class GrowthAudienceEndToEndIntegrationTest {
       Map<String, String> h = hashes.get(m.id);
       long growth = Long.parseLong(h.getOrDefault("growth", "0"));
       assertThat(growth).as("growth of " + m.id).isEqualTo(m.growth);
-      int level = Integer.parseInt(h.getOrDefault("level", "1"));
+      int level = Profile.from(h, clock.instant(), zone, windowDays).level();
       assertThat(level).as("level of " + m.id).isEqualTo(levels.levelOf(growth));
       assertThat(Integer.parseInt(h.getOrDefault("groups", "0"))).as("groups of " + m.id).isEqualTo(m.groups.size());
       Double score = redis.opsForZSet().score(RedisKeys.growthLeaderboard(), m.id).block(T);
@@ -386,6 +386,28 @@ class GrowthAudienceEndToEndIntegrationTest {
     await().atMost(T).until(() -> redis.opsForStream().size(RedisKeys.inboxStream()).blockOptional(T).orElse(0L) == 0);
     assertThat(getJson("/api/v1/persons/{id}/growth", personId).path("growth").asLong()).isEqualTo(expectedGrowth);
     assertThat(hash(personId).get("groups")).isEqualTo("1");
+  }
+
+  @Test
+  void aPersonWithoutInteractionsIsLevelOneEverywhereAndADeletedSegmentLeavesTheirSegments() {
+    String ext = "wmGB" + UUID.randomUUID().toString().replace("-", "").substring(0, 14);
+    persons.upsert(contact(ext, "zhangsan", "skin:dry"), "zhangsan", "").block(T);
+    String segment = "gb-" + ext.substring(4, 12);
+    web.put().uri("/api/v1/segments/{name}", segment).headers(h -> h.setBearerAuth(AdminTokens.OPERATOR))
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(Map.of("expression", "id == '" + ext + "' and level == 1 and growth == 0"))
+        .exchange().expectStatus().isCreated();
+    // growth 0 is level 1 (LevelTable, the growth API), also in the read model segments see
+    await().atMost(T).until(() -> members(segment).contains(ext));
+    assertThat(getJson("/api/v1/persons/{id}/profile", ext).path("profile").path("level").asInt()).isEqualTo(1);
+    assertThat(getJson("/api/v1/persons/{id}/growth", ext).path("level").asInt()).isEqualTo(1);
+    assertThat(getJson("/api/v1/persons/{id}/segments", ext).toString()).contains(segment);
+
+    web.delete().uri("/api/v1/segments/{name}", segment).headers(h -> h.setBearerAuth(AdminTokens.OPERATOR))
+        .exchange().expectStatus().isNoContent();
+    // the person's flag stays in the hash until their next evaluation; it is not reported meanwhile
+    assertThat(getJson("/api/v1/persons/{id}/segments", ext).toString()).doesNotContain(segment);
+    assertThat(getJson("/api/v1/persons/{id}/profile", ext).path("segments").toString()).doesNotContain(segment);
   }
 
   private CallbackSimulator.Result simulate(String kind, CallbackSimulator.Request request) {
