@@ -81,8 +81,12 @@ class AudienceAdminController {
     return evaluator.read(id).filter(h -> !h.isEmpty())
         .switchIfEmpty(Mono.error(() -> new Problem(HttpStatus.NOT_FOUND, "person-not-found", "Person not found",
             "no person with this id")))
-        .map(h -> new PersonProfile(evaluator.scorerProfile(h), segmentsOf(h), h.get(ProfileFields.SCORED_VERSION),
-            h.get(ProfileFields.VERSION)));
+        .zipWith(definitions.all())
+        .map(t -> {
+          java.util.Map<String, String> h = t.getT1();
+          return new PersonProfile(evaluator.scorerProfile(h), segmentsOf(h, t.getT2()),
+              h.get(ProfileFields.SCORED_VERSION), h.get(ProfileFields.VERSION));
+        });
   }
 
   @GetMapping("/persons/{id}/segments")
@@ -90,10 +94,16 @@ class AudienceAdminController {
     return profile(id).map(PersonProfile::segments);
   }
 
-  private static List<String> segmentsOf(java.util.Map<String, String> h) {
+  /**
+   * The flags of defined segments: a deleted segment's flag stays in the hash until the person is next
+   * evaluated (or swept), and must not be reported meanwhile.
+   */
+  private static List<String> segmentsOf(java.util.Map<String, String> h, List<SegmentDefinitions.Definition> defined) {
+    Set<String> names = new java.util.HashSet<>();
+    defined.forEach(d -> names.add(d.name()));
     Set<String> out = new TreeSet<>();
     h.keySet().forEach(k -> {
-      if (k.startsWith(ProfileFields.SEGMENT_PREFIX)) {
+      if (k.startsWith(ProfileFields.SEGMENT_PREFIX) && names.contains(k.substring(ProfileFields.SEGMENT_PREFIX.length()))) {
         out.add(k.substring(ProfileFields.SEGMENT_PREFIX.length()));
       }
     });

@@ -27,7 +27,7 @@ import java.util.Set;
  * @param tags               tags (WeCom tags of every follow, questionnaire tags)
  * @param answers            questionnaire answers: question id → answer (multi-choice: option ids joined by ',')
  * @param growth             growth value total
- * @param level              level (0 before any growth)
+ * @param level              level (1 at growth 0, before any interaction too)
  * @param points             points balance
  * @param counts             interactions ever by kind ({@code counts['chat']}), 0 for unknown kinds
  * @param windows            interactions by window and kind ({@code windows['30d']['chat']}, {@code '*'} = all kinds)
@@ -128,7 +128,8 @@ public record Profile(
     return new Profile(h.get(ProfileFields.ID), h.get(ProfileFields.EXTERNAL_USER_ID), h.get(ProfileFields.UNION_ID),
         h.get(ProfileFields.NAME), parseInt(h.get(ProfileFields.GENDER)), h.get(ProfileFields.OWNER),
         h.get(ProfileFields.REMARK), h.get(ProfileFields.STATE), tags, answers,
-        parseInt(h.get(ProfileFields.GROWTH)), parseInt(h.get(ProfileFields.LEVEL)),
+        // no level field yet (no interaction so far): growth 0 is level 1, as LevelTable and the growth API say
+        parseInt(h.get(ProfileFields.GROWTH)), h.get(ProfileFields.LEVEL) == null ? 1 : parseInt(h.get(ProfileFields.LEVEL)),
         parseInt(h.get(ProfileFields.POINTS)), counts, windows, orders, parseLong(h.get(ProfileFields.AMOUNT)) / 100.0,
         firstOrderAt, lastOrderAt, parseInt(h.get(ProfileFields.UGC)), parseInt(h.get(ProfileFields.UGC_ENGAGEMENT)),
         parseInt(h.get(ProfileFields.REFERRALS)), parseInt(h.get(ProfileFields.GROUPS)), firstSeen, lastAt,

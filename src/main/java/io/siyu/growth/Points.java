@@ -121,16 +121,18 @@ public class Points {
     return props.expiry().expiresAt(earnedAt, siyu.zone());
   }
 
-  /** Credits a new lot of {@code amount}, expiring per policy or at {@code expiresAtOverride} (must be in the future). */
+  /**
+   * Credits a new lot of {@code amount}, expiring per policy or at {@code expiresAtOverride} (must be in the
+   * future for a new key: {@link PointsException.Reason#INVALID}; a replay answers the original outcome).
+   */
   public Mono<Change> earn(String personId, long amount, String key, String reason, String operator,
                            Instant expiresAtOverride) {
     return Mono.defer(() -> {
       Instant now = clock.instant();
       requirePositive(amount, "amount");
       Instant expiresAt = expiresAtOverride != null ? expiresAtOverride : defaultExpiry(now);
-      if (!expiresAt.isAfter(now)) {
-        throw new PointsException(PointsException.Reason.INVALID, "expiresAt must be in the future");
-      }
+      // A past expiry is refused by the script after its idempotency lookup (status invalid), so the
+      // replay of an earn applied before that expiry passed still answers the original outcome.
       return change(personId, "earn", now, key, reason, operator, amount, expiresAt.toEpochMilli(),
           expiresAtOverride == null ? "" : Long.toString(expiresAtOverride.toEpochMilli()));
     });

@@ -97,11 +97,12 @@ class PointsAdminController {
 
   @PostMapping("/api/v1/persons/{id}/points/grants")
   Mono<Points.Change> grant(@PathVariable String id, @Valid @RequestBody Grant body) {
-    if (body.expiresAt() != null && !body.expiresAt().isAfter(clock.instant())) {
-      throw invalid("expiresAt", "must be in the future");
-    }
+    // The past-expiry check is the script's, after its idempotency lookup: a retried grant whose expiresAt
+    // has passed since it was applied answers 200 with the original outcome, not 400.
     return Operators.current()
         .flatMap(op -> points.earn(id, body.amount(), body.key(), body.reason(), op, body.expiresAt()))
+        .onErrorMap(e -> e instanceof PointsException p && p.reason() == PointsException.Reason.INVALID
+            && body.expiresAt() != null, e -> invalid("expiresAt", "must be in the future"))
         .map(PointsAdminController::applied);
   }
 

@@ -91,6 +91,15 @@ class PointsAdminIntegrationTest {
   }
 
   @Test
+  void aRetriedGrantWhoseExpiryHasPassedAnswersTheOriginalOutcome() {
+    Map<String, Object> grant = Map.of("key", "g1", "amount", 10, "reason", "活动奖励", "expiresAt", "2026-06-15T04:00:00Z");
+    post(base() + "/grants", grant).expectStatus().isOk().expectBody().jsonPath("$.replay").isEqualTo(false);
+    clock.advance(Duration.ofHours(3));
+    post(base() + "/grants", grant).expectStatus().isOk()
+        .expectBody().jsonPath("$.replay").isEqualTo(true).jsonPath("$.balance").isEqualTo(10);
+  }
+
+  @Test
   void redeemAboveBalanceIsAConflictProblem() {
     post(base() + "/grants", Map.of("key", "g1", "amount", 10, "reason", "活动奖励")).expectStatus().isOk();
     post(base() + "/redemptions", Map.of("key", "r1", "amount", 11, "reason", "兑换")).expectStatus().isEqualTo(409)

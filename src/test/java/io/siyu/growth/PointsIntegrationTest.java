@@ -277,6 +277,22 @@ class PointsIntegrationTest {
     assertThat(profilePoints(p)).isNotNegative();
   }
 
+  @Test
+  void aReplayedEarnAnswersTheOriginalOutcomeAfterItsExpiryHasPassed() {
+    String p = person();
+    Points.Change first = earn(p, 10, "short", Duration.ofHours(2));
+    clock.advance(Duration.ofHours(3)); // the retry comes after the lot expired
+    Points.Change replay = earn(p, 10, "short", Duration.ofHours(2));
+    assertThat(replay.replay()).isTrue();
+    assertThat(replay.outcome()).isEqualTo(Points.Outcome.APPLIED);
+    assertThat(replay.balance()).isEqualTo(first.balance()).isEqualTo(10);
+    assertThat(replay.lotId()).isEqualTo(first.lotId());
+    // a new key with a past expiry is still refused, and writes nothing
+    assertThatThrownBy(() -> earn(p, 10, "past", Duration.ofHours(2)))
+        .isInstanceOfSatisfying(PointsException.class, e -> assertThat(e.reason()).isEqualTo(PointsException.Reason.INVALID));
+    assertThat(ledger(p)).extracting(Points.LedgerEntry::key).doesNotContain("past");
+  }
+
   Map<String, String> hash(String key) {
     return redis.<String, String>opsForHash().entries(key).collectMap(Map.Entry::getKey, Map.Entry::getValue).block(T);
   }
