@@ -41,21 +41,19 @@ public class Interactions {
   private final GrowthProperties props;
   private final LevelTable levels;
   private final GrowthFollowUp followUp;
-  private final Events events;
   private final Points points;
   private final Clock clock;
   private final ZoneId zone;
   private final List<String> thresholdArgs;
   private final List<Integer> windowDays;
 
-  Interactions(ReactiveStringRedisTemplate redis, GrowthProperties props, GrowthFollowUp followUp, Events events,
+  Interactions(ReactiveStringRedisTemplate redis, GrowthProperties props, GrowthFollowUp followUp,
       Points points, Clock clock, SiyuProperties siyu) {
     this.points = points;
     this.redis = redis;
     this.props = props;
     this.levels = LevelTable.of(props);
     this.followUp = followUp;
-    this.events = events;
     this.clock = clock;
     this.zone = siyu.zone();
     List<String> t = new ArrayList<>();
@@ -122,14 +120,11 @@ public class Interactions {
             Recorded rec = new Recorded(code == 1, (Long) res.get(1), (Long) res.get(2),
                 ((Long) res.get(3)).intValue(), ((Long) res.get(4)).intValue(), person, ix.kind(), ix.key());
             int published = ((Long) res.get(5)).intValue();
-            Mono<?> event = events.publish(Events.INTERACTION, Events.interactionKey(person, ix.kind(), ix.key()),
-                person, at, Map.of("kind", ix.kind(), "growth", Long.toString(rec.growthAdded())));
             // The leaderboard only moves when growth did; a replay repeats the write in case the first
-            // attempt died before it.
-            Mono<Void> board = rec.growthAdded() > 0 || !rec.first() ? followUp.leaderboard(person, rec.growth()) : Mono.empty();
-            return Mono.when(event, board, followUp.changed(person), followUp.levelUps(person, published, rec.level()),
-                    award(kind, rec))
-                .thenReturn(rec);
+            // attempt died before it. A replay also publishes the interaction event again (same key).
+            Mono<Void> after = followUp.afterInteraction(person, rec.growthAdded() > 0 || !rec.first(), rec.growth(),
+                ix.kind(), ix.key(), at.toEpochMilli(), rec.growthAdded(), published, rec.level());
+            return (kind.points() > 0 ? Mono.when(after, award(kind, rec)) : after).thenReturn(rec);
           });
     });
   }
