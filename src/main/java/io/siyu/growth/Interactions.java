@@ -31,8 +31,7 @@ import reactor.core.publisher.Mono;
 @Component
 public class Interactions {
 
-  @SuppressWarnings("rawtypes")
-  private static final RedisScript<List> RECORD = LuaScripts.load("growth/record.lua", List.class);
+  private static final RedisScript<String> RECORD = LuaScripts.load("growth/record.lua", String.class);
   static final int MAX_KEY_LENGTH = 128;
   static final int MAX_ATTR_LENGTH = 64;
   private static final long MAX_AMOUNT_FEN = 100_000_000_000L; // a billion yuan: anything above is a bug upstream
@@ -112,14 +111,13 @@ public class Interactions {
       String person = ix.personId();
       return redis.execute(RECORD, List.of(RedisKeys.person(person), RedisKeys.interactionsSeen(person)), args).next()
           .flatMap(r -> {
-            List<?> res = r;
-            long code = (Long) res.get(0);
-            if (code < 0) {
+            if (r.equals("-1")) {
               return Mono.error(new UnknownPersonException(person));
             }
-            Recorded rec = new Recorded(code == 1, (Long) res.get(1), (Long) res.get(2),
-                ((Long) res.get(3)).intValue(), ((Long) res.get(4)).intValue(), person, ix.kind(), ix.key());
-            int published = ((Long) res.get(5)).intValue();
+            String[] res = r.split(":");
+            Recorded rec = new Recorded(res[0].equals("1"), Long.parseLong(res[1]), Long.parseLong(res[2]),
+                Integer.parseInt(res[3]), Integer.parseInt(res[4]), person, ix.kind(), ix.key());
+            int published = Integer.parseInt(res[5]);
             // The leaderboard only moves when growth did; a replay repeats the write in case the first
             // attempt died before it. A replay also publishes the interaction event again (same key).
             Mono<Void> after = followUp.afterInteraction(person, rec.growthAdded() > 0 || !rec.first(), rec.growth(),
