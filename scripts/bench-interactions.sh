@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Interaction benchmark: Interactions.record (the one record script, then the leaderboard ZADD, the event
-# XADD and the profile-change mark, through one shared Lettuce connection as in the server) against a
+# Interaction benchmark: Interactions.record (the record script, then growth/after.lua with the leaderboard
+# ZADD, the event XADD and the profile-change mark, through one shared Lettuce connection as in the server) against a
 # fresh embedded redis-server 6.2, with 64 records in flight over 10,000 persons and a mix of kinds.
 # Prints interactions/s and p50/p99, and checks from Redis that each was counted exactly once. Exits
 # non-zero on a mismatch.

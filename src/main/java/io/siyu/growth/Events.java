@@ -3,6 +3,7 @@ package io.siyu.growth;
 import io.siyu.infra.RedisKeys;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.springframework.data.redis.connection.RedisStreamCommands.XAddOptions;
 import org.springframework.data.redis.connection.stream.RecordId;
@@ -25,10 +26,36 @@ public class Events {
 
   private final ReactiveStringRedisTemplate redis;
   private final XAddOptions options;
+  private final String maxLengthArg;
 
   Events(ReactiveStringRedisTemplate redis, GrowthProperties props) {
     this.redis = redis;
     this.options = XAddOptions.maxlen(props.events().maxLength()).approximateTrimming(true);
+    this.maxLengthArg = Long.toString(props.events().maxLength());
+  }
+
+  /** The stream's approximate MAXLEN as a script argument. */
+  String maxLengthArg() {
+    return maxLengthArg;
+  }
+
+  /**
+   * Appends one event as {@code growth/after.lua} takes it: the number of field/value arguments, then
+   * the same fields in the same order as {@link #publish}.
+   */
+  static void appendArgs(List<String> args, String type, String key, String personId, long atMillis, String... fields) {
+    args.add(Integer.toString(8 + fields.length));
+    args.add("type");
+    args.add(type);
+    args.add("key");
+    args.add(key);
+    args.add("person");
+    args.add(personId);
+    args.add("at");
+    args.add(Long.toString(atMillis));
+    for (String f : fields) {
+      args.add(f);
+    }
   }
 
   /** Appends one event; the id of the stream entry. */

@@ -96,8 +96,7 @@ public class Growth {
         Corrected c = new Corrected(code == 1, (Long) res.get(1), ((Long) res.get(2)).intValue(),
             ((Long) res.get(3)).intValue());
         int published = ((Long) res.get(4)).intValue();
-        return Mono.when(followUp.leaderboard(personId, c.growth()), followUp.changed(personId),
-            followUp.levelUps(personId, published, c.level())).thenReturn(c);
+        return followUp.afterCorrection(personId, c.growth(), published, c.level()).thenReturn(c);
       });
     });
   }

@@ -1,58 +1,81 @@
 package io.siyu.growth;
 
-import io.siyu.audience.ProfileChanges;
 import io.siyu.infra.LuaScripts;
 import io.siyu.infra.RedisKeys;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.stereotype.Component;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
  * The global side effects that follow a per-person growth script, all idempotent so a retry or a replay
  * repairs a crash in between: the leaderboard (absolute value), level_up events for every level above
- * the one already published, and the profile-change mark.
+ * the one already published, and the profile-change mark. {@link #afterInteraction} and
+ * {@link #afterCorrection} write them in one call ({@code growth/after.lua}: the keys share the
+ * {@link RedisKeys#GLOBAL_TAG} slot), then record the published level on the person's slot.
  */
 @Component
 class GrowthFollowUp {
 
   private static final RedisScript<Long> RAISE_PUBLISHED = LuaScripts.load("growth/raise_published_level.lua", Long.class);
+  private static final RedisScript<Long> AFTER = LuaScripts.load("growth/after.lua", Long.class);
+  private static final List<String> AFTER_KEYS =
+      List.of(RedisKeys.growthLeaderboard(), RedisKeys.events(), RedisKeys.audienceDirty());
 
   private final ReactiveStringRedisTemplate redis;
   private final Events events;
-  private final ProfileChanges changes;
   private final Clock clock;
 
-  GrowthFollowUp(ReactiveStringRedisTemplate redis, Events events, ProfileChanges changes, Clock clock) {
+  GrowthFollowUp(ReactiveStringRedisTemplate redis, Events events, Clock clock) {
     this.redis = redis;
     this.events = events;
-    this.changes = changes;
     this.clock = clock;
   }
 
-  Mono<Void> leaderboard(String personId, long growth) {
-    return growth > 0
-        ? redis.opsForZSet().add(RedisKeys.growthLeaderboard(), personId, growth).then()
-        : redis.opsForZSet().remove(RedisKeys.growthLeaderboard(), personId).then();
+  /**
+   * After a recorded interaction: the leaderboard when {@code board}, the interaction event (key
+   * {@link Events#interactionKey}), level_up for levels {@code published+1 .. level}, the mark.
+   */
+  Mono<Void> afterInteraction(String personId, boolean board, long growth, String kind, String key, long atMillis,
+      long growthAdded, int published, int level) {
+    List<String> args = start(personId, board, growth, 1 + Math.max(0, level - published));
+    Events.appendArgs(args, Events.INTERACTION, Events.interactionKey(personId, kind, key), personId, atMillis,
+        "kind", kind, "growth", Long.toString(growthAdded));
+    return finish(args, personId, published, level);
   }
 
-  Mono<Void> changed(String personId) {
-    return changes.changed(personId);
+  /** After a growth correction: the leaderboard, level_up for levels {@code published+1 .. level}, the mark. */
+  Mono<Void> afterCorrection(String personId, long growth, int published, int level) {
+    return finish(start(personId, true, growth, Math.max(0, level - published)), personId, published, level);
   }
 
-  /** Publishes level_up for levels {@code published+1 .. level}, then records that they were published. */
-  Mono<Void> levelUps(String personId, int published, int level) {
-    if (level <= published) {
-      return Mono.empty();
+  private List<String> start(String personId, boolean board, long growth, int eventCount) {
+    List<String> args = new ArrayList<>(6 + 11 * eventCount);
+    args.add(personId);
+    args.add(board ? "1" : "0");
+    args.add(Long.toString(growth));
+    args.add(Long.toString(clock.millis()));
+    args.add(events.maxLengthArg());
+    args.add(Integer.toString(eventCount));
+    return args;
+  }
+
+  private Mono<Void> finish(List<String> args, String personId, int published, int level) {
+    if (level > published) {
+      long now = Long.parseLong(args.get(3));
+      for (int l = published + 1; l <= level; l++) {
+        Events.appendArgs(args, Events.LEVEL_UP, Events.levelUpKey(personId, l), personId, now,
+            "level", Integer.toString(l), "from", Integer.toString(l - 1));
+      }
+      return redis.execute(AFTER, AFTER_KEYS, args).then(raisePublished(personId, level));
     }
-    java.time.Instant now = clock.instant();
-    return Flux.range(published + 1, level - published)
-        .concatMap(l -> events.publish(Events.LEVEL_UP, Events.levelUpKey(personId, l), personId, now,
-            Map.of("level", Integer.toString(l), "from", Integer.toString(l - 1))))
-        .then(redis.execute(RAISE_PUBLISHED, List.of(RedisKeys.person(personId)), List.of(Integer.toString(level))).then());
+    return redis.execute(AFTER, AFTER_KEYS, args).then();
+  }
+
+  private Mono<Void> raisePublished(String personId, int level) {
+    return redis.execute(RAISE_PUBLISHED, List.of(RedisKeys.person(personId)), List.of(Integer.toString(level))).then();
   }
 }

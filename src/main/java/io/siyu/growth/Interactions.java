@@ -31,8 +31,7 @@ import reactor.core.publisher.Mono;
 @Component
 public class Interactions {
 
-  @SuppressWarnings("rawtypes")
-  private static final RedisScript<List> RECORD = LuaScripts.load("growth/record.lua", List.class);
+  private static final RedisScript<String> RECORD = LuaScripts.load("growth/record.lua", String.class);
   static final int MAX_KEY_LENGTH = 128;
   static final int MAX_ATTR_LENGTH = 64;
   private static final long MAX_AMOUNT_FEN = 100_000_000_000L; // a billion yuan: anything above is a bug upstream
@@ -41,21 +40,19 @@ public class Interactions {
   private final GrowthProperties props;
   private final LevelTable levels;
   private final GrowthFollowUp followUp;
-  private final Events events;
   private final Points points;
   private final Clock clock;
   private final ZoneId zone;
   private final List<String> thresholdArgs;
   private final List<Integer> windowDays;
 
-  Interactions(ReactiveStringRedisTemplate redis, GrowthProperties props, GrowthFollowUp followUp, Events events,
+  Interactions(ReactiveStringRedisTemplate redis, GrowthProperties props, GrowthFollowUp followUp,
       Points points, Clock clock, SiyuProperties siyu) {
     this.points = points;
     this.redis = redis;
     this.props = props;
     this.levels = LevelTable.of(props);
     this.followUp = followUp;
-    this.events = events;
     this.clock = clock;
     this.zone = siyu.zone();
     List<String> t = new ArrayList<>();
@@ -114,22 +111,18 @@ public class Interactions {
       String person = ix.personId();
       return redis.execute(RECORD, List.of(RedisKeys.person(person), RedisKeys.interactionsSeen(person)), args).next()
           .flatMap(r -> {
-            List<?> res = r;
-            long code = (Long) res.get(0);
-            if (code < 0) {
+            if (r.equals("-1")) {
               return Mono.error(new UnknownPersonException(person));
             }
-            Recorded rec = new Recorded(code == 1, (Long) res.get(1), (Long) res.get(2),
-                ((Long) res.get(3)).intValue(), ((Long) res.get(4)).intValue(), person, ix.kind(), ix.key());
-            int published = ((Long) res.get(5)).intValue();
-            Mono<?> event = events.publish(Events.INTERACTION, Events.interactionKey(person, ix.kind(), ix.key()),
-                person, at, Map.of("kind", ix.kind(), "growth", Long.toString(rec.growthAdded())));
+            String[] res = r.split(":");
+            Recorded rec = new Recorded(res[0].equals("1"), Long.parseLong(res[1]), Long.parseLong(res[2]),
+                Integer.parseInt(res[3]), Integer.parseInt(res[4]), person, ix.kind(), ix.key());
+            int published = Integer.parseInt(res[5]);
             // The leaderboard only moves when growth did; a replay repeats the write in case the first
-            // attempt died before it.
-            Mono<Void> board = rec.growthAdded() > 0 || !rec.first() ? followUp.leaderboard(person, rec.growth()) : Mono.empty();
-            return Mono.when(event, board, followUp.changed(person), followUp.levelUps(person, published, rec.level()),
-                    award(kind, rec))
-                .thenReturn(rec);
+            // attempt died before it. A replay also publishes the interaction event again (same key).
+            Mono<Void> after = followUp.afterInteraction(person, rec.growthAdded() > 0 || !rec.first(), rec.growth(),
+                ix.kind(), ix.key(), at.toEpochMilli(), rec.growthAdded(), published, rec.level());
+            return (kind.points() > 0 ? Mono.when(after, award(kind, rec)) : after).thenReturn(rec);
           });
     });
   }

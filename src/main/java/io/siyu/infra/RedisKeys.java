@@ -243,9 +243,12 @@ public final class RedisKeys {
 
   // --- audience: profiles, scores, segments -------------------------------------------------------
 
-  /** Persons whose profile changed and await re-evaluation: person id → epoch millis of the first mark. */
+  /**
+   * Persons whose profile changed and await re-evaluation: person id → epoch millis of the first mark.
+   * In the {@link #GLOBAL_TAG} slot with the growth leaderboard and the events stream (see there).
+   */
   public static String audienceDirty() {
-    return PREFIX + "audience:dirty";
+    return PREFIX + GLOBAL_TAG + ":audience:dirty";
   }
 
   /** The members of one segment (a set of person ids); its build copy shares the {s:<name>} slot. */
@@ -293,9 +296,18 @@ public final class RedisKeys {
     return PREFIX + "ix:" + personTag(personId) + ":seen";
   }
 
-  /** Leaderboard by growth value (person id → growth total). */
+  /**
+   * The hash tag shared by the global keys every recorded interaction writes: the growth leaderboard,
+   * the domain events stream and the audience dirty set. Sharing a slot lets {@code growth/after.lua}
+   * write all three in one call per interaction instead of three. They are global by nature (one key
+   * each, written by every interaction), so on Redis Cluster each was already a single-slot hot spot;
+   * putting them on the same node costs nothing that was not already there.
+   */
+  public static final String GLOBAL_TAG = "{g}";
+
+  /** Leaderboard by growth value (person id → growth total); in the {@link #GLOBAL_TAG} slot. */
   public static String growthLeaderboard() {
-    return PREFIX + "lb:growth";
+    return PREFIX + GLOBAL_TAG + ":lb:growth";
   }
 
   /** Leaderboard by points balance (person id → balance). */
@@ -303,9 +315,12 @@ public final class RedisKeys {
     return PREFIX + "lb:points";
   }
 
-  /** Domain events (interaction, level_up, ...) that campaigns trigger on; entries carry an idempotency key. */
+  /**
+   * Domain events (interaction, level_up, ...) that campaigns trigger on; entries carry an idempotency key.
+   * In the {@link #GLOBAL_TAG} slot.
+   */
   public static String events() {
-    return PREFIX + "events";
+    return PREFIX + GLOBAL_TAG + ":events";
   }
 
   // --- points: per person under {p:<id>}; the due index, job lease and batch extensions are global ---
