@@ -41,7 +41,9 @@ class GrowthFollowUp {
    */
   Mono<Void> afterInteraction(String personId, boolean board, long growth, String kind, String key, long atMillis,
       long growthAdded, int published, int level) {
-    List<String> args = start(personId, board, growth, 1 + Math.max(0, level - published));
+    // Growth from interactions only rises, so the leaderboard only rises here (ZADD GT): two instances
+    // recording for one person may finish in either order, and the lower total must not win.
+    List<String> args = start(personId, board ? "gt" : "0", growth, 1 + Math.max(0, level - published));
     Events.appendArgs(args, Events.INTERACTION, Events.interactionKey(personId, kind, key), personId, atMillis,
         "kind", kind, "growth", Long.toString(growthAdded));
     return finish(args, personId, published, level);
@@ -49,13 +51,16 @@ class GrowthFollowUp {
 
   /** After a growth correction: the leaderboard, level_up for levels {@code published+1 .. level}, the mark. */
   Mono<Void> afterCorrection(String personId, long growth, int published, int level) {
-    return finish(start(personId, true, growth, Math.max(0, level - published)), personId, published, level);
+    // A correction may lower growth: the absolute value. (An interaction of the same person racing it on
+    // another instance can still raise the board to its pre-correction total; the next correction or any
+    // later interaction that passes it repairs that.)
+    return finish(start(personId, "set", growth, Math.max(0, level - published)), personId, published, level);
   }
 
-  private List<String> start(String personId, boolean board, long growth, int eventCount) {
+  private List<String> start(String personId, String board, long growth, int eventCount) {
     List<String> args = new ArrayList<>(6 + 11 * eventCount);
     args.add(personId);
-    args.add(board ? "1" : "0");
+    args.add(board);
     args.add(Long.toString(growth));
     args.add(Long.toString(clock.millis()));
     args.add(events.maxLengthArg());

@@ -36,6 +36,9 @@ class InteractionsIntegrationTest extends GrowthTestSupport {
   @Autowired
   MutableClock clock;
 
+  @Autowired
+  GrowthFollowUp followUp;
+
   String person;
 
   @BeforeEach
@@ -200,5 +203,15 @@ class InteractionsIntegrationTest extends GrowthTestSupport {
     assertThat(record("chat", "old").first()).isTrue();
     assertThat(record("chat", "old").first()).isFalse();
     assertThat(profile(redis, person)).containsEntry("n:chat", "2");
+  }
+
+  @Test
+  void aLeaderboardWriteFinishingLateNeverLowersTheBoardButACorrectionDoes() {
+    // Two instances record for one person; the one that read the lower total finishes last.
+    followUp.afterInteraction(person, true, 30, "chat", "late-b", clock.millis(), 1, 1, 1).block(T);
+    followUp.afterInteraction(person, true, 20, "chat", "late-a", clock.millis(), 1, 1, 1).block(T);
+    assertThat(redis.opsForZSet().score(RedisKeys.growthLeaderboard(), person).block(T)).isEqualTo(30.0);
+    followUp.afterCorrection(person, 5, 1, 1).block(T);
+    assertThat(redis.opsForZSet().score(RedisKeys.growthLeaderboard(), person).block(T)).isEqualTo(5.0);
   }
 }
