@@ -53,6 +53,7 @@ public class AudienceRebuilds implements SmartLifecycle {
   private static final RedisScript<Long> FINISH = LuaScripts.load("audience/finish_build.lua", Long.class);
   static final String PERSON_PATTERN = "siyu:person:{p:*}";
   private static final int READ_CONCURRENCY = 128;
+  private static final int BATCHES_IN_FLIGHT = 2;
 
   /** A rebuild's progress as this instance saw it. */
   public record Status(String state, Instant startedAt, Instant finishedAt, long processed, String error) {
@@ -161,12 +162,14 @@ public class AudienceRebuilds implements SmartLifecycle {
                 .then(redis.delete(RedisKeys.segmentBuild(seg))))
             .thenMany(scan())
             .buffer(props.sweep().fetchBatch())
-            .concatMap(batch -> batch(batch, frame, Set.copyOf(targets), hist)
+            // two batches in flight: one is read from Redis while the other is scored and written (each
+            // batch's live-write check brackets its own writes, so overlapping batches keep it sound)
+            .flatMapSequential(batch -> batch(batch, frame, Set.copyOf(targets), hist)
                 .doOnSuccess(n -> {
                   processed.addAndGet(n);
                   record(statusKey, targets, new Status("running", started, null, processed.get(), null));
                 })
-                .then(renew(token, targets)))
+                .then(renew(token, targets)), BATCHES_IN_FLIGHT)
             .then(Mono.defer(() -> storeCuts(hist)))
             .thenMany(Flux.fromIterable(targets).concatMap(seg -> redis.execute(FINISH, List.of(
                 RedisKeys.segmentMembers(seg), RedisKeys.segmentBuild(seg), RedisKeys.segmentBuilding(seg)), List.of(token))))

@@ -228,7 +228,8 @@ public final class SegmentRebuildLoad {
 
   static String id(int i) {
     // 28 characters, like a WeChat unionid
-    return String.format(Locale.ROOT, "oBench%022d", i);
+    String d = Integer.toString(i);
+    return "oBench" + "0".repeat(22 - d.length()) + d;
   }
 
   /** Segment counts computed from the generated values with the rules in plain Java. */
@@ -304,7 +305,7 @@ public final class SegmentRebuildLoad {
       String id = id(i);
       Map<String, String> f = new LinkedHashMap<>();
       f.put("id", id);
-      f.put("externalUserId", String.format(Locale.ROOT, "wmBench%025d", i));
+      f.put("externalUserId", "wmBench" + id.substring(3));
       if (r.nextInt(10) < 7) {
         f.put("unionId", id);
       }
@@ -398,7 +399,7 @@ public final class SegmentRebuildLoad {
       if (groups > 0) {
         f.put("groups", Integer.toString(groups));
         for (int g = 0; g < groups; g++) {
-          f.put("gr:wrBenchGroupChat" + String.format(Locale.ROOT, "%08d", r.nextInt(5000)), "1");
+          f.put("gr:wrBenchGroupChat" + (10_000_000 + r.nextInt(5000)), "1");
         }
       }
       f.put("v", Integer.toString(1 + r.nextInt(200)));
