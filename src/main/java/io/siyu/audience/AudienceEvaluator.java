@@ -49,7 +49,7 @@ public class AudienceEvaluator implements SmartLifecycle {
   private static final RedisScript<Long> COMMIT = LuaScripts.load("audience/commit_scores.lua", Long.class);
   private static final RedisScript<Long> MEMBERSHIP = LuaScripts.load("audience/membership.lua", Long.class);
   private static final RedisScript<Long> UNMARK = LuaScripts.load("audience/unmark.lua", Long.class);
-  private static final RedisScript<String> READ = LuaScripts.load("audience/read_profile.lua", String.class);
+  static final RedisScript<String> READ = LuaScripts.load("audience/read_profile.lua", String.class);
   private static final char SEPARATOR = '\u001f';
   private static final int MAX_STABILIZE = 10;
 

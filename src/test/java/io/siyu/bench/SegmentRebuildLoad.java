@@ -168,8 +168,8 @@ public final class SegmentRebuildLoad {
         System.out.printf(Locale.ROOT, "pass %d (%s)%s: %s, %d profiles in %.1f s = %.0f profiles/s; loadavg %s -> %s%n",
             pass, pass == 1 ? "first: scores written for everyone" : "steady state", "", st.state(), st.processed(), secs,
             st.processed() / secs, load0, loadavg());
-        System.out.printf(Locale.ROOT, "  heap used max %d MB (sampled every 20 ms), sum of pool peaks %d MB, max %d MB; GC %d runs, %d ms%n",
-            sampler.max.get() >> 20, poolPeaks >> 20, Runtime.getRuntime().maxMemory() >> 20, gcCount() - gcCount0, gcMillis() - gcMs0);
+        System.out.printf(Locale.ROOT, "  heap used max %d MB (sampled every 20 ms), after GC max %d MB, sum of pool peaks %d MB, max %d MB; GC %d runs, %d ms%n",
+            sampler.max.get() >> 20, sampler.live.get() >> 20, poolPeaks >> 20, Runtime.getRuntime().maxMemory() >> 20, gcCount() - gcCount0, gcMillis() - gcMs0);
         System.out.printf(Locale.ROOT, "  cpu per profile: %.1f µs JVM + %.1f µs redis-server (%.1f s + %.1f s)%n",
             jvmCpu * 1e6 / n, redisCpu * 1e6 / n, jvmCpu, redisCpu);
         cmd1.forEach((k, v) -> {
@@ -569,6 +569,7 @@ public final class SegmentRebuildLoad {
   static final class HeapSampler extends Thread {
     final AtomicBoolean stop = new AtomicBoolean();
     final AtomicLong max = new AtomicLong();
+    final AtomicLong live = new AtomicLong();
 
     HeapSampler() {
       setDaemon(true);
@@ -578,6 +579,10 @@ public final class SegmentRebuildLoad {
     public void run() {
       while (!stop.get()) {
         max.accumulateAndGet(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(), Math::max);
+        // what the last collections left: the live set (plus tenured garbage not yet collected)
+        live.accumulateAndGet(ManagementFactory.getMemoryPoolMXBeans().stream()
+            .filter(p -> p.getType() == MemoryType.HEAP && p.getCollectionUsage() != null)
+            .mapToLong(p -> p.getCollectionUsage().getUsed()).sum(), Math::max);
         try {
           Thread.sleep(20);
         } catch (InterruptedException e) {
