@@ -2,7 +2,6 @@ package io.siyu.audience;
 
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisFuture;
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.StringCodec;
 import io.siyu.infra.LuaScripts;
@@ -267,11 +266,12 @@ public class AudienceRebuilds implements SmartLifecycle, DisposableBean {
   }
 
   /**
-   * The hashes of a batch (persons without one left out). Through Lettuce's async API on a dedicated
-   * connection, the whole batch written with one flush, when the connection factory is Lettuce's
-   * standalone one; otherwise (and for any read that fails there, e.g. NOSCRIPT before the script is
-   * loaded) through the template, one reactive command per person. Spring's reactive machinery around each
-   * command cost more client CPU than decoding the profile itself.
+   * The hashes of a batch (persons without one left out). HGETALLs through Lettuce's async API on a
+   * dedicated connection, the whole batch written with one flush, when the connection factory is Lettuce's
+   * standalone one; otherwise (and for any read that fails there) through the evaluator, one reactive
+   * command per person. Spring's reactive machinery around each command cost more client CPU than decoding
+   * the profile; plain HGETALL here (not read_profile.lua) costs Redis a third of the script's CPU, and Redis
+   * is the one shared single thread (docs/BENCHMARKS.md, "Segments and profiles").
    */
   private Mono<List<Map.Entry<String, Map<String, String>>>> readAll(List<String> ids) {
     StatefulRedisConnection<String, String> c = bulk();
@@ -282,13 +282,13 @@ public class AudienceRebuilds implements SmartLifecycle, DisposableBean {
           .collectList();
     }
     return Mono.defer(() -> {
-      List<RedisFuture<String>> futures = new ArrayList<>(ids.size());
+      List<RedisFuture<Map<String, String>>> futures = new ArrayList<>(ids.size());
       // auto-flush is per connection: two batches in flight must not interleave their toggles
       synchronized (c) {
         c.setAutoFlushCommands(false);
         try {
           for (String id : ids) {
-            futures.add(c.async().evalsha(AudienceEvaluator.READ.getSha1(), ScriptOutputType.VALUE, RedisKeys.person(id)));
+            futures.add(c.async().hgetall(RedisKeys.person(id)));
           }
           c.flushCommands();
         } finally {
@@ -300,7 +300,8 @@ public class AudienceRebuilds implements SmartLifecycle, DisposableBean {
           .flatMapMany(done -> Flux.range(0, ids.size()).flatMapSequential(i -> {
             String id = ids.get(i);
             CompletableFuture<?> f = all[i];
-            Map<String, String> h = f.isCompletedExceptionally() ? null : AudienceEvaluator.split(String.valueOf(f.join()));
+            @SuppressWarnings("unchecked")
+            Map<String, String> h = f.isCompletedExceptionally() ? null : (Map<String, String>) f.join();
             return (h != null ? Mono.just(h) : evaluator.read(id)).map(m -> Map.entry(id, m));
           }, READ_CONCURRENCY))
           .filter(e -> !e.getValue().isEmpty())
