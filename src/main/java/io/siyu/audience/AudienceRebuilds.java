@@ -217,9 +217,10 @@ public class AudienceRebuilds implements SmartLifecycle, DisposableBean {
 
   /** Streams every profile (as stored) that matches; previews use it. */
   public Flux<Profile> profiles(Predicate<Profile> filter) {
-    return scan().flatMapSequential(id -> evaluator.read(id), READ_CONCURRENCY)
-        .filter(h -> !h.isEmpty())
-        .map(h -> evaluator.scorerProfile(h))
+    return scan().buffer(props.sweep().fetchBatch())
+        .concatMap(this::readAll)
+        .flatMapIterable(read -> read)
+        .map(e -> evaluator.scorerProfile(e.getValue()))
         .filter(filter);
   }
 
