@@ -275,7 +275,11 @@ public class AudienceRebuilds implements SmartLifecycle, DisposableBean {
    * is the one shared single thread (docs/BENCHMARKS.md, "Segments and profiles").
    */
   private Mono<List<Map.Entry<String, Map<String, String>>>> readAll(List<String> ids) {
-    StatefulRedisConnection<String, String> c = bulk();
+    StatefulRedisConnection<String, String> c = bulk;
+    if (c == null && !bulkUnavailable) {
+      // connecting blocks: never on a Redis I/O thread (a batch's reads continue on one)
+      return Mono.fromCallable(this::bulk).subscribeOn(Schedulers.boundedElastic()).then(Mono.defer(() -> readAll(ids)));
+    }
     if (c == null) {
       return Flux.fromIterable(ids)
           .flatMapSequential(id -> evaluator.read(id).map(h -> Map.entry(id, h)), READ_CONCURRENCY)
