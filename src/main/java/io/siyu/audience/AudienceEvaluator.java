@@ -6,6 +6,7 @@ import io.siyu.infra.RedisKeys;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,6 +49,8 @@ public class AudienceEvaluator implements SmartLifecycle {
   private static final RedisScript<Long> COMMIT = LuaScripts.load("audience/commit_scores.lua", Long.class);
   private static final RedisScript<Long> MEMBERSHIP = LuaScripts.load("audience/membership.lua", Long.class);
   private static final RedisScript<Long> UNMARK = LuaScripts.load("audience/unmark.lua", Long.class);
+  static final RedisScript<String> READ = LuaScripts.load("audience/read_profile.lua", String.class);
+  private static final char SEPARATOR = '\u001f';
   private static final int MAX_STABILIZE = 10;
 
   /** The outcome of computing one person. */
@@ -181,9 +184,47 @@ public class AudienceEvaluator implements SmartLifecycle {
     return scorer.profile(h, clock.instant());
   }
 
+  /** The person's hash (empty when none), read as one joined string (read_profile.lua says why). */
   Mono<Map<String, String>> read(String personId) {
+    return redis.execute(READ, List.of(RedisKeys.person(personId))).next().defaultIfEmpty("")
+        .flatMap(joined -> {
+          Map<String, String> h = split(joined);
+          return h != null ? Mono.just(h) : readFields(personId);
+        });
+  }
+
+  private Mono<Map<String, String>> readFields(String personId) {
     return redis.<String, String>opsForHash().entries(RedisKeys.person(personId))
         .collectMap(Map.Entry::getKey, Map.Entry::getValue);
+  }
+
+  /** Parses read_profile.lua's reply; null when a field or value contained the separator. */
+  static Map<String, String> split(String joined) {
+    if (joined.isEmpty()) {
+      return new HashMap<>();
+    }
+    int at = joined.indexOf(SEPARATOR);
+    int elements = Integer.parseInt(joined, 0, at, 10);
+    Map<String, String> h = new HashMap<>(elements);
+    String key = null;
+    int seen = 0;
+    int from = at + 1;
+    while (true) {
+      int next = joined.indexOf(SEPARATOR, from);
+      String part = joined.substring(from, next < 0 ? joined.length() : next);
+      seen++;
+      if (key == null) {
+        key = part;
+      } else {
+        h.put(key, part);
+        key = null;
+      }
+      if (next < 0) {
+        break;
+      }
+      from = next + 1;
+    }
+    return seen == elements && h.size() == elements / 2 ? h : null;
   }
 
   Computed compute(String personId, Map<String, String> h, Frame frame) {

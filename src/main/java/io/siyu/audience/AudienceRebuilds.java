@@ -1,5 +1,9 @@
 package io.siyu.audience;
 
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.StringCodec;
 import io.siyu.infra.LuaScripts;
 import io.siyu.infra.RedisKeys;
 import java.time.Clock;
@@ -12,12 +16,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.core.ScanOptions;
 import org.springframework.data.redis.core.script.RedisScript;
@@ -46,13 +53,14 @@ import reactor.core.scheduler.Schedulers;
  * then on: scores written during a pass use the previous pass's cut points.
  */
 @Component
-public class AudienceRebuilds implements SmartLifecycle {
+public class AudienceRebuilds implements SmartLifecycle, DisposableBean {
 
   private static final Logger log = LoggerFactory.getLogger(AudienceRebuilds.class);
   private static final RedisScript<Long> LEASE = LuaScripts.load("audience/lease.lua", Long.class);
   private static final RedisScript<Long> FINISH = LuaScripts.load("audience/finish_build.lua", Long.class);
   static final String PERSON_PATTERN = "siyu:person:{p:*}";
   private static final int READ_CONCURRENCY = 128;
+  private static final int BATCHES_IN_FLIGHT = 2;
 
   /** A rebuild's progress as this instance saw it. */
   public record Status(String state, Instant startedAt, Instant finishedAt, long processed, String error) {
@@ -68,6 +76,8 @@ public class AudienceRebuilds implements SmartLifecycle {
   private final Clock clock;
   private final Map<String, Status> statuses = new ConcurrentHashMap<>();
   private volatile Disposable sweeps;
+  private volatile StatefulRedisConnection<String, String> bulk;
+  private volatile boolean bulkUnavailable;
 
   AudienceRebuilds(ReactiveStringRedisTemplate redis, AudienceEvaluator evaluator, AudienceProperties props,
                    ProfileChanges changes, Clock clock) {
@@ -161,12 +171,14 @@ public class AudienceRebuilds implements SmartLifecycle {
                 .then(redis.delete(RedisKeys.segmentBuild(seg))))
             .thenMany(scan())
             .buffer(props.sweep().fetchBatch())
-            .concatMap(batch -> batch(batch, frame, Set.copyOf(targets), hist)
+            // two batches in flight: one is read from Redis while the other is scored and written (each
+            // batch's live-write check brackets its own writes, so overlapping batches keep it sound)
+            .flatMapSequential(batch -> batch(batch, frame, Set.copyOf(targets), hist)
                 .doOnSuccess(n -> {
                   processed.addAndGet(n);
                   record(statusKey, targets, new Status("running", started, null, processed.get(), null));
                 })
-                .then(renew(token, targets)))
+                .then(renew(token, targets)), BATCHES_IN_FLIGHT)
             .then(Mono.defer(() -> storeCuts(hist)))
             .thenMany(Flux.fromIterable(targets).concatMap(seg -> redis.execute(FINISH, List.of(
                 RedisKeys.segmentMembers(seg), RedisKeys.segmentBuild(seg), RedisKeys.segmentBuilding(seg)), List.of(token))))
@@ -205,9 +217,10 @@ public class AudienceRebuilds implements SmartLifecycle {
 
   /** Streams every profile (as stored) that matches; previews use it. */
   public Flux<Profile> profiles(Predicate<Profile> filter) {
-    return scan().flatMapSequential(id -> evaluator.read(id), READ_CONCURRENCY)
-        .filter(h -> !h.isEmpty())
-        .map(h -> evaluator.scorerProfile(h))
+    return scan().buffer(props.sweep().fetchBatch())
+        .concatMap(this::readAll)
+        .flatMapIterable(read -> read)
+        .map(e -> evaluator.scorerProfile(e.getValue()))
         .filter(filter);
   }
 
@@ -216,9 +229,8 @@ public class AudienceRebuilds implements SmartLifecycle {
   private Mono<Long> batch(List<String> ids, AudienceEvaluator.Frame frame, Set<String> targets, Histograms hist) {
     List<String> all = frame.definitions().stream().map(SegmentDefinitions.Definition::name).toList();
     return liveWrites(all).flatMap(before -> Flux.fromIterable(ids)
-        .flatMapSequential(id -> evaluator.read(id).map(h -> Map.entry(id, h)), READ_CONCURRENCY)
-        .filter(e -> !e.getValue().isEmpty())
         .collectList()
+        .flatMap(this::readAll)
         // scoring is CPU work: off the connection's I/O thread, on every core
         .flatMapMany(read -> Flux.fromIterable(read).parallel().runOn(Schedulers.parallel())
             .map(e -> evaluator.compute(e.getKey(), e.getValue(), frame))
@@ -252,6 +264,80 @@ public class AudienceRebuilds implements SmartLifecycle {
                   : evaluator.stabilize(d.id(), d.sv(), false), READ_CONCURRENCY)
               .then(Mono.just((long) done.size()));
         }));
+  }
+
+  /**
+   * The hashes of a batch (persons without one left out). HGETALLs through Lettuce's async API on a
+   * dedicated connection, the whole batch written with one flush, when the connection factory is Lettuce's
+   * standalone one; otherwise (and for any read that fails there) through the evaluator, one reactive
+   * command per person. Spring's reactive machinery around each command cost more client CPU than decoding
+   * the profile; plain HGETALL here (not read_profile.lua) costs Redis a third of the script's CPU, and Redis
+   * is the one shared single thread (docs/BENCHMARKS.md, "Segments and profiles").
+   */
+  private Mono<List<Map.Entry<String, Map<String, String>>>> readAll(List<String> ids) {
+    StatefulRedisConnection<String, String> c = bulk;
+    if (c == null && !bulkUnavailable) {
+      // connecting blocks: never on a Redis I/O thread (a batch's reads continue on one)
+      return Mono.fromCallable(this::bulk).subscribeOn(Schedulers.boundedElastic()).then(Mono.defer(() -> readAll(ids)));
+    }
+    if (c == null) {
+      return Flux.fromIterable(ids)
+          .flatMapSequential(id -> evaluator.read(id).map(h -> Map.entry(id, h)), READ_CONCURRENCY)
+          .filter(e -> !e.getValue().isEmpty())
+          .collectList();
+    }
+    return Mono.defer(() -> {
+      List<RedisFuture<Map<String, String>>> futures = new ArrayList<>(ids.size());
+      // auto-flush is per connection: two batches in flight must not interleave their toggles
+      synchronized (c) {
+        c.setAutoFlushCommands(false);
+        try {
+          for (String id : ids) {
+            futures.add(c.async().hgetall(RedisKeys.person(id)));
+          }
+          c.flushCommands();
+        } finally {
+          c.setAutoFlushCommands(true);
+        }
+      }
+      CompletableFuture<?>[] all = futures.stream().map(RedisFuture::toCompletableFuture).toArray(CompletableFuture[]::new);
+      return Mono.fromCompletionStage(CompletableFuture.allOf(all).handle((v, e) -> Boolean.TRUE))
+          .flatMapMany(done -> Flux.range(0, ids.size()).flatMapSequential(i -> {
+            String id = ids.get(i);
+            CompletableFuture<?> f = all[i];
+            @SuppressWarnings("unchecked")
+            Map<String, String> h = f.isCompletedExceptionally() ? null : (Map<String, String>) f.join();
+            return (h != null ? Mono.just(h) : evaluator.read(id)).map(m -> Map.entry(id, m));
+          }, READ_CONCURRENCY))
+          .filter(e -> !e.getValue().isEmpty())
+          .collectList();
+    });
+  }
+
+  /** The dedicated connection of full-pass reads, or null when the factory is not Lettuce's standalone one. */
+  private StatefulRedisConnection<String, String> bulk() {
+    StatefulRedisConnection<String, String> c = bulk;
+    if (c != null || bulkUnavailable) {
+      return c;
+    }
+    synchronized (this) {
+      if (bulk == null && !bulkUnavailable) {
+        if (redis.getConnectionFactory() instanceof LettuceConnectionFactory f && f.getNativeClient() instanceof RedisClient client) {
+          bulk = client.connect(StringCodec.UTF8);
+        } else {
+          bulkUnavailable = true;
+        }
+      }
+      return bulk;
+    }
+  }
+
+  @Override
+  public void destroy() {
+    StatefulRedisConnection<String, String> c = bulk;
+    if (c != null) {
+      c.close();
+    }
   }
 
   private Mono<List<String>> liveWrites(List<String> segments) {
