@@ -41,6 +41,9 @@ import reactor.core.publisher.Mono;
  * crash, or a person SSCAN returns twice, finds the key known: nothing is queued twice. The campaign's state
  * is read before each page: paused stops after the current page (entries already queued still go), resumed
  * continues from the cursor, cancelled ends the run (the outbox expires its still-queued entries).
+ *
+ * <p>Metric: {@code siyu.campaign.planned{outcome=planned|already_queued|excluded|capped|no_recipient}}, persons
+ * per outcome of saved pages.
  */
 @Component
 class CampaignPlanner implements SmartLifecycle {
@@ -66,13 +69,16 @@ class CampaignPlanner implements SmartLifecycle {
   private final SiyuProperties siyu;
   private final List<Integer> windowDays;
   private final Clock clock;
+  private final io.micrometer.core.instrument.MeterRegistry meters;
   private final ZoneId zone;
   private final String instance = UUID.randomUUID().toString();
   private volatile Disposable loop;
 
   CampaignPlanner(Campaigns campaigns, CampaignStore store, CampaignRuns runs, Segments segments,
                   Personalizer personalizer, Points points, Outbox outbox, ReactiveStringRedisTemplate redis,
-                  CampaignProperties props, GrowthProperties growth, Clock clock, SiyuProperties siyu) {
+                  CampaignProperties props, GrowthProperties growth, Clock clock, SiyuProperties siyu,
+                  io.micrometer.core.instrument.MeterRegistry meters) {
+    this.meters = meters;
     this.campaigns = campaigns;
     this.store = store;
     this.runs = runs;
@@ -93,7 +99,7 @@ class CampaignPlanner implements SmartLifecycle {
   /** A second planner on the same beans: what another instance would be (tests). */
   CampaignPlanner another() {
     return new CampaignPlanner(campaigns, store, runs, segments, personalizer, points, outbox, redis, props,
-        growth, clock, siyu);
+        growth, clock, siyu, meters);
   }
 
   @Override
@@ -253,7 +259,13 @@ class CampaignPlanner implements SmartLifecycle {
           c.put("capped", counts.getOrDefault(Outcome.CAPPED, 0L));
           c.put("noRecipient", counts.getOrDefault(Outcome.NO_RECIPIENT, 0L));
           return runs.save(ctx.runId(), ctx.token(), clock.instant(), page.cursor(), done, CampaignRuns.PLANNING, c)
-              .map(saved -> saved ? Step.CONTINUE : Step.STOP);
+              .map(saved -> {
+                if (saved) {
+                  counts.forEach((o, n) -> meters.counter("siyu.campaign.planned",
+                      "outcome", o.name().toLowerCase(java.util.Locale.ROOT)).increment(n));
+                }
+                return saved ? Step.CONTINUE : Step.STOP;
+              });
         }));
   }
 

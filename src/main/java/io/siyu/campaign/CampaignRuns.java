@@ -66,10 +66,6 @@ class CampaignRuns {
     return campaignId + ":" + fireAt.toEpochMilli();
   }
 
-  static String campaignOf(String runId) {
-    return runId.substring(0, runId.lastIndexOf(':'));
-  }
-
   /** The campaign's CAS (to {@code next}) and the run's creation, one script. */
   Mono<CampaignStore.Cas> start(long expectedVersion, Campaign next, String runId, Instant fireAt, Instant now) {
     List<String> keys = List.of(RedisKeys.campaign(next.id()), RedisKeys.campaignDue(), RedisKeys.campaignRun(runId),
