@@ -2,8 +2,10 @@
 -- or stalled) first, then due entries. Each moves to the in-flight set under a lease; only the lease
 -- holder may record an outcome (finish.lua), so two instances never deliver one entry at once.
 -- Entry hashes are named from the set members (ARGV[5] .. key); they share the {outbox} slot.
--- KEYS[1] due zset  KEYS[2] in-flight zset  KEYS[3] stats hash
+-- A queued entry whose source was cancelled (KEYS[4], e.g. a cancelled campaign) ends as expired instead.
+-- KEYS[1] due zset  KEYS[2] in-flight zset  KEYS[3] stats hash  KEYS[4] cancelled sources set
 -- ARGV[1] now (epoch ms)  ARGV[2] batch  ARGV[3] lease ms  ARGV[4] lease token  ARGV[5] entry key prefix
+-- ARGV[6] retention ms of a finished entry (0 keep)
 -- Returns {key, message JSON, attempts, from channel index, deliveries, redelivered 0|1, ...} (stride 6).
 local now = tonumber(ARGV[1])
 local batch = tonumber(ARGV[2])
@@ -21,7 +23,15 @@ local out = {}
 for _, k in ipairs(candidates) do
   local entry = ARGV[5] .. k
   local status = redis.call('HGET', entry, 'status')
-  if status == 'queued' or status == 'sending' then
+  if status == 'queued' and redis.call('SISMEMBER', KEYS[4], redis.call('HGET', entry, 'source') or '') == 1 then
+    redis.call('ZREM', KEYS[1], k)
+    redis.call('HSET', entry, 'status', 'expired', 'lastError', 'source cancelled', 'updatedAt', now, 'doneAt', now)
+    redis.call('HINCRBY', KEYS[3], 'status:queued', -1)
+    redis.call('HINCRBY', KEYS[3], 'status:expired', 1)
+    if tonumber(ARGV[6]) > 0 then
+      redis.call('PEXPIRE', entry, ARGV[6])
+    end
+  elseif status == 'queued' or status == 'sending' then
     redis.call('ZREM', KEYS[1], k)
     redis.call('ZADD', KEYS[2], leaseUntil, k)
     redis.call('HSET', entry, 'status', 'sending', 'lease', ARGV[4], 'leaseUntil', leaseUntil, 'updatedAt', now)

@@ -21,7 +21,8 @@ import reactor.core.publisher.Mono;
  * Problems: {@code invalid-campaign} (400, {@code errors: [{field, message, position?}]}),
  * {@code campaign-not-found} (404), {@code invalid-transition} (409, {@code from}, {@code to}),
  * {@code campaign-not-editable} (409: clone it), {@code campaign-not-deletable} (409),
- * {@code campaign-conflict} (409: kept changing meanwhile), {@code invalid-state} (400, list filter).
+ * {@code campaign-conflict} (409: kept changing meanwhile), {@code invalid-state} (400, list filter),
+ * {@code run-not-found} (404).
  */
 @RestController
 @RequestMapping("/api/v1/campaigns")
@@ -32,9 +33,12 @@ class CampaignAdminController {
   private final Campaigns campaigns;
   private final CampaignPreviewer previewer;
   private final CampaignProperties props;
+  private final CampaignRuns runs;
 
-  CampaignAdminController(Campaigns campaigns, CampaignPreviewer previewer, CampaignProperties props) {
+  CampaignAdminController(Campaigns campaigns, CampaignPreviewer previewer, CampaignProperties props,
+                          CampaignRuns runs) {
     this.campaigns = campaigns;
+    this.runs = runs;
     this.previewer = previewer;
     this.props = props;
   }
@@ -127,6 +131,20 @@ class CampaignAdminController {
   @PostMapping("/dry-run")
   Mono<CampaignPreviewer.DryRun> dryRunDefinition(@RequestBody Campaign.Definition definition) {
     return campaigns.validated(definition).flatMap(previewer::dryRun);
+  }
+
+  /** The campaign's runs, newest first: state (planning, paused, planned, cancelled), counts, cursor, times. */
+  @GetMapping("/{id}/runs")
+  Mono<List<CampaignRuns.Run>> runs(@PathVariable String id, @RequestParam(defaultValue = "100") int limit) {
+    return campaigns.get(id).flatMap(c -> runs.ofCampaign(id, Math.max(1, Math.min(limit, MAX_LIST))).collectList());
+  }
+
+  /** One run ({@code <campaignId>:<fire time epoch millis>}). */
+  @GetMapping("/{id}/runs/{runId}")
+  Mono<CampaignRuns.Run> run(@PathVariable String id, @PathVariable String runId) {
+    return runs.find(runId).filter(r -> id.equals(r.campaignId()))
+        .switchIfEmpty(Mono.error(() -> new Problem(HttpStatus.NOT_FOUND, "run-not-found", "Run not found",
+            "campaign " + id + " has no run " + runId)));
   }
 
   private int sampleSize(int requested) {

@@ -34,6 +34,14 @@ import org.springframework.validation.annotation.Validated;
  *         rules:
  *           - {when-tags: ["skin:oily"], text: 控油系列}
  *         fallback: 明星单品
+ *     planner:
+ *       enabled: true                  # the scheduler tick on this instance (tests drive tick() instead)
+ *       interval: 5s                   # how often the tick looks for due campaigns and unfinished runs
+ *       page-size: 500                 # SSCAN COUNT per page; the cursor is saved after each page
+ *       concurrency: 32                # persons of a page in flight at once
+ *       runs: 4                        # runs one instance plans at once
+ *       lease: 60s                     # a run's planner lease (renewed per page); a crashed planner's run resumes after it
+ *       cap-retention: 400d            # how long a person's per-campaign cap slots are kept
  * </pre>
  */
 @Validated
@@ -48,7 +56,8 @@ public record CampaignProperties(
     @DefaultValue("") String kfAccount,
     @DefaultValue Map<String, String> fallbacks,
     @DefaultValue Map<String, String> stageNames,
-    @DefaultValue Map<String, @Valid @NotNull Table> tables) {
+    @DefaultValue Map<String, @Valid @NotNull Table> tables,
+    @DefaultValue @Valid @NotNull Planner planner) {
 
   public CampaignProperties {
     fallbacks = fallbacks == null ? Map.of() : Map.copyOf(fallbacks);
@@ -82,6 +91,23 @@ public record CampaignProperties(
 
   boolean kfEnabled() {
     return kfAccount != null && !kfAccount.isBlank();
+  }
+
+  /** The run scheduler and planner ({@code siyu.campaign.planner}). */
+  public record Planner(@DefaultValue("true") boolean enabled, @DefaultValue("5s") @NotNull Duration interval,
+                        @DefaultValue("500") @Min(1) @Max(10000) int pageSize,
+                        @DefaultValue("32") @Min(1) @Max(512) int concurrency,
+                        @DefaultValue("4") @Min(1) @Max(64) int runs,
+                        @DefaultValue("60s") @NotNull Duration lease,
+                        @DefaultValue("400d") @NotNull Duration capRetention) {
+    public Planner {
+      if (interval != null && (interval.isNegative() || interval.isZero())) {
+        throw new IllegalArgumentException("siyu.campaign.planner.interval must be positive");
+      }
+      if (lease != null && lease.compareTo(Duration.ofSeconds(5)) < 0) {
+        throw new IllegalArgumentException("siyu.campaign.planner.lease must be at least 5s");
+      }
+    }
   }
 
   /** A reusable rule table (same shape as a campaign's inline block). */

@@ -38,17 +38,24 @@ class CampaignStore {
   /** Writes {@code next} if the stored version is still {@code expectedVersion}. */
   Mono<Cas> replace(long expectedVersion, Campaign next) {
     return cas(expectedVersion, "set", next.id(), JSON.writeValueAsString(next), next.state().id(),
-        Long.toString(next.version()));
+        Long.toString(next.version()), next.nextRunAt() == null ? "" : Long.toString(next.nextRunAt().toEpochMilli()));
   }
 
   Mono<Cas> delete(long expectedVersion, String id) {
-    return cas(expectedVersion, "del", id, "", "", "");
+    return cas(expectedVersion, "del", id, "", "", "", "");
   }
 
-  private Mono<Cas> cas(long expected, String op, String id, String json, String state, String version) {
-    return redis.execute(CAS, List.of(RedisKeys.campaign(id), RedisKeys.campaignIndex()),
-            List.of(Long.toString(expected), op, json, state, version, id))
+  private Mono<Cas> cas(long expected, String op, String id, String json, String state, String version, String next) {
+    return redis.execute(CAS, List.of(RedisKeys.campaign(id), RedisKeys.campaignIndex(), RedisKeys.campaignDue()),
+            List.of(Long.toString(expected), op, json, state, version, id, next))
         .next().map(r -> r == 1L ? Cas.DONE : r == 0L ? Cas.CONFLICT : Cas.MISSING);
+  }
+
+  /** Ids of campaigns whose next run is due at {@code nowMillis} (scheduled, running or paused). */
+  Flux<String> due(long nowMillis, int limit) {
+    return redis.opsForZSet().rangeByScore(RedisKeys.campaignDue(),
+        org.springframework.data.domain.Range.closed(Double.NEGATIVE_INFINITY, (double) nowMillis),
+        org.springframework.data.redis.connection.Limit.limit().count(limit));
   }
 
   Mono<Campaign> find(String id) {

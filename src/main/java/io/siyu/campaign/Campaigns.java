@@ -30,11 +30,14 @@ public class Campaigns {
 
   private final CampaignStore store;
   private final CampaignValidator validator;
+  private final io.siyu.outbox.Outbox outbox;
   private final Clock clock;
   private final ZoneId zone;
 
-  Campaigns(CampaignStore store, CampaignValidator validator, Clock clock, SiyuProperties siyu) {
+  Campaigns(CampaignStore store, CampaignValidator validator, io.siyu.outbox.Outbox outbox, Clock clock,
+            SiyuProperties siyu) {
     this.store = store;
+    this.outbox = outbox;
     this.validator = validator;
     this.clock = clock;
     this.zone = siyu.zone();
@@ -101,11 +104,14 @@ public class Campaigns {
     if (to == Campaign.State.SCHEDULED) {
       return launch(id, operator);
     }
-    return write(id, c -> {
+    Mono<Campaign> written = write(id, c -> {
       requireTransition(c, to);
       Instant next = to == Campaign.State.COMPLETED || to == Campaign.State.CANCELLED ? null : c.nextRunAt();
       return Mono.just(c.with(c.definition(), to, operator, clock.instant(), next));
     });
+    // Cancelled: what its runs queued and the outbox has not sent yet expires (the planner stops by itself).
+    return to != Campaign.State.CANCELLED ? written
+        : written.flatMap(c -> outbox.cancelSource(CampaignPlanner.source(c.id())).thenReturn(c));
   }
 
   /** paused → running only (scheduled → running is the planner's start, not an operator's resume). */

@@ -97,6 +97,11 @@ public final class RedisKeys {
   }
 
   /** Messages reserved for a person on one day ({@code yyyyMMdd} in the brand's zone). */
+  /** Sources whose still-queued entries expire when claimed (a set; e.g. cancelled campaigns). */
+  public static String outboxCancelledSources() {
+    return PREFIX + "{outbox}:cancelled-sources";
+  }
+
   public static String outboxCapDay(String personId, String day) {
     return PREFIX + "outbox:" + personTag(personId) + ":cap:d:" + day;
   }
@@ -398,5 +403,35 @@ public final class RedisKeys {
   /** All campaigns (sorted set: id by creation millis). */
   public static String campaignIndex() {
     return PREFIX + "{campaign}:index";
+  }
+
+  /** Campaigns due to start a run (sorted set: id by nextRunAt millis); kept in step by the campaign CAS. */
+  public static String campaignDue() {
+    return PREFIX + "{campaign}:due";
+  }
+
+  /** One campaign run (a hash: campaign, state, cursor, counters, times). Runs are few: one per fire. */
+  public static String campaignRun(String runId) {
+    return PREFIX + "{campaign}:run:" + runId;
+  }
+
+  /** The planner lease of a run (a string: the holder's token, with a TTL). */
+  public static String campaignRunLease(String runId) {
+    return PREFIX + "{campaign}:run-lease:" + runId;
+  }
+
+  /** Runs not finished yet (sorted set: run id by start millis); every tick looks at them. */
+  public static String campaignRunsActive() {
+    return PREFIX + "{campaign}:runs-active";
+  }
+
+  /** A campaign's runs (sorted set: run id by fire millis). */
+  public static String campaignRuns(String campaignId) {
+    return PREFIX + "{campaign}:runs:" + campaignId;
+  }
+
+  /** A person's slots under one campaign's per-person cap (a hash: run id → 1). */
+  public static String campaignCap(String personId, String campaignId) {
+    return PREFIX + "cmp:" + personTag(personId) + ":" + campaignId;
   }
 }

@@ -20,4 +20,22 @@ enum Channel {
   String id() {
     return id;
   }
+
+  /** The channel with this id, or null. */
+  static Channel of(String id) {
+    for (Channel c : values()) {
+      if (c.id.equals(id)) {
+        return c;
+      }
+    }
+    return null;
+  }
+
+  /** The channels a message may use, in the order they are tried: its own list, else all in the default order. */
+  static Channel[] order(OutboxMessage m) {
+    if (m.channels() == null) {
+      return values();
+    }
+    return m.channels().stream().map(Channel::of).filter(java.util.Objects::nonNull).toArray(Channel[]::new);
+  }
 }

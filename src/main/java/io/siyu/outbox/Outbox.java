@@ -73,9 +73,18 @@ public class Outbox {
     }
     OutboxMessage normalized = message.source() == null || message.source().isBlank()
         ? new OutboxMessage(message.key(), message.personId(), message.to(), message.content(), message.priority(),
-            message.deadline(), "unknown")
+            message.deadline(), "unknown", message.channels())
         : message;
     return store.enqueue(normalized, clock.instant());
+  }
+
+  /**
+   * Stops every entry of {@code source} that is still queued (waiting, deferred or retried): each ends as
+   * {@code expired} ("source cancelled") when a worker next claims it, one check inside the claim script.
+   * Entries being sent at that moment, or already sent, are not affected. Irreversible for the source.
+   */
+  public Mono<Void> cancelSource(String source) {
+    return store.cancelSource(source);
   }
 
   /** The entry's delivery state; empty when the key is unknown (never queued, or past its retention). */
@@ -94,6 +103,13 @@ public class Outbox {
         "key must be 1 to " + MAX_KEY_LENGTH + " characters");
     require(m.key().chars().noneMatch(Character::isWhitespace), "key must not contain whitespace");
     require(m.source() == null || m.source().length() <= 64, "source must be at most 64 characters");
+    if (m.channels() != null) {
+      require(!m.channels().isEmpty(), "channels, when given, must name at least one channel");
+      for (String ch : m.channels()) {
+        require(Channel.of(ch) != null, "channels must be among welcome, kf, template, staff");
+      }
+      require(m.channels().stream().distinct().count() == m.channels().size(), "channels must not repeat");
+    }
     OutboxMessage.Recipient to = m.to();
     require(to != null, "recipient is required");
     OutboxMessage.Content c = m.content();

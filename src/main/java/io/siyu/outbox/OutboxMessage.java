@@ -14,9 +14,21 @@ import java.util.List;
  * @param priority higher first (0 default)
  * @param deadline after this the message is dropped as expired (null: no deadline)
  * @param source   what produced it (journey, campaign, koc, …) for status and metrics
+ * @param channels the channels the worker may use, in the order it tries them (outbox channel ids: welcome, kf,
+ *                 template, staff); null = all, in the default order. Each channel's own rules still apply.
  */
 public record OutboxMessage(String key, String personId, Recipient to, Content content, int priority, Instant deadline,
-                            String source) {
+                            String source, List<String> channels) {
+
+  public OutboxMessage {
+    channels = channels == null ? null : List.copyOf(channels);
+  }
+
+  /** Every channel, in the default order. */
+  public OutboxMessage(String key, String personId, Recipient to, Content content, int priority, Instant deadline,
+                       String source) {
+    this(key, personId, to, content, priority, deadline, source, null);
+  }
 
   /**
    * @param externalUserId the customer's external_userid (null for a staff notice)

@@ -46,9 +46,12 @@ class OutboxRules {
     static final CapDecision GO = new CapDecision(null, null);
   }
 
-  /** The end of the quiet hours {@code now} falls in, unless the source is exempt. */
+  /**
+   * The end of the quiet hours {@code now} falls in, unless the source is exempt: listed, or under a listed
+   * one ({@code campaign} exempts {@code campaign:<id>}).
+   */
   Optional<Instant> quietUntil(Instant now, String source) {
-    if (source != null && props.exemptSources().contains(source)) {
+    if (source != null && props.exemptSources().stream().anyMatch(e -> source.equals(e) || source.startsWith(e + ":"))) {
       return Optional.empty();
     }
     return quietUntil(now, props.quietHours().startTime(), props.quietHours().endTime(), zone);

@@ -63,9 +63,11 @@ class OutboxStore {
   }
 
   Mono<List<Claimed>> claim(Instant now, int batch, String token) {
-    List<String> keys = List.of(RedisKeys.outboxDue(), RedisKeys.outboxInflight(), RedisKeys.outboxStats());
+    List<String> keys = List.of(RedisKeys.outboxDue(), RedisKeys.outboxInflight(), RedisKeys.outboxStats(),
+        RedisKeys.outboxCancelledSources());
     List<String> args = List.of(Long.toString(now.toEpochMilli()), Integer.toString(batch),
-        Long.toString(props.lease().toMillis()), token, RedisKeys.outboxEntryPrefix());
+        Long.toString(props.lease().toMillis()), token, RedisKeys.outboxEntryPrefix(),
+        Long.toString(props.retention().toMillis()));
     return redis.execute(CLAIM, keys, args).next().map(raw -> {
       List<Claimed> out = new ArrayList<>();
       for (int i = 0; i + CLAIM_STRIDE <= raw.size(); i += CLAIM_STRIDE) {
@@ -99,6 +101,11 @@ class OutboxStore {
         Integer.toString(from), Integer.toString(attemptsAdded), error == null ? "" : error,
         Long.toString(props.retention().toMillis()));
     return redis.execute(FINISH, keys, args).next().map(n -> n == 1L);
+  }
+
+  /** Marks a source cancelled: its entries still queued expire when next claimed (claim.lua). */
+  Mono<Void> cancelSource(String source) {
+    return redis.opsForSet().add(RedisKeys.outboxCancelledSources(), source).then();
   }
 
   Mono<Outbox.Status> status(String key) {

@@ -33,8 +33,8 @@ import reactor.core.publisher.Mono;
  *
  * <p>Per entry: past its deadline → {@code expired}; inside quiet hours (source not exempt) → deferred
  * to their end; over the person's day/week cap → deferred to the next day/week (expired if that is past
- * the deadline); otherwise the channels in order (welcome code, kf, add_msg_template, staff to-do),
- * skipping those the message cannot use. Channel-specific refusals (41051; 95001/95002/95018; a customer
+ * the deadline); otherwise the channels in order (welcome code, kf, add_msg_template, staff to-do; or the
+ * message's own {@code channels} list, in its order), skipping those the message cannot use. Channel-specific refusals (41051; 95001/95002/95018; a customer
  * in add_msg_template's fail_list) move to the next channel; transient errors retry the same channel
  * with exponential backoff; other errors are permanent: {@code dead} with the errcode.
  *
@@ -49,7 +49,6 @@ import reactor.core.publisher.Mono;
 class OutboxWorker implements SmartLifecycle {
 
   private static final Logger log = LoggerFactory.getLogger(OutboxWorker.class);
-  private static final Channel[] CHANNELS = Channel.values();
   private static final int MAX_ERROR_LENGTH = 300;
 
   private final OutboxStore store;
@@ -152,10 +151,12 @@ class OutboxWorker implements SmartLifecycle {
 
   private Mono<Void> tryChannel(Claimed c, int index, List<String> skipped, boolean called) {
     Instant now = clock.instant();
-    if (index >= CHANNELS.length) {
+    // The message's own order (a campaign's preference) or the default one; `from` indexes into it.
+    Channel[] order = Channel.order(c.message());
+    if (index >= order.length) {
       return dead(c, now, "no channel could deliver: " + String.join("; ", skipped), called, "no-channel");
     }
-    Channel ch = CHANNELS[index];
+    Channel ch = order[index];
     String notUsable = channels.notUsable(ch, c.message(), now);
     if (notUsable != null) {
       skipped.add(ch.id() + ": " + notUsable);

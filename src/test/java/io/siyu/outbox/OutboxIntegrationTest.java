@@ -119,6 +119,40 @@ class OutboxIntegrationTest {
   }
 
   @Test
+  void aMessagesOwnChannelListIsTriedInItsOrderAndOtherChannelsAreSkipped() {
+    OutboxMessage m = new OutboxMessage(key("ordered"), person, new OutboxMessage.Recipient(ext, OWNER, null, null, null),
+        text("hi"), 0, null, "campaign:c-x", List.of("staff", "template"));
+    outbox.enqueue(m).block(T);
+    deliver();
+    assertThat(status(m).channel()).isEqualTo("staff");
+    assertThat(templateCalls()).isEmpty();
+
+    // kf only, but no kf account: no listed channel can take it, even though add_msg_template could
+    OutboxMessage kfOnly = new OutboxMessage(key("kfonly"), person,
+        new OutboxMessage.Recipient(ext, OWNER, null, null, null), text("hi"), 0, null, "campaign:c-x", List.of("kf"));
+    outbox.enqueue(kfOnly).block(T);
+    deliver();
+    assertThat(status(kfOnly).status()).isEqualTo("dead");
+    assertThat(templateCalls()).isEmpty();
+  }
+
+  @Test
+  void refusesAChannelListWithUnknownRepeatedOrNoChannels() {
+    OutboxMessage.Recipient to = new OutboxMessage.Recipient(ext, OWNER, null, null, null);
+    for (List<String> bad : List.of(List.of("sms"), List.of("staff", "staff"), List.<String>of())) {
+      assertThatThrownBy(() -> outbox.enqueue(new OutboxMessage(key("bad"), person, to, text("hi"), 0, null, "x", bad))
+          .block(T)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("channels");
+    }
+    assertThat(outbox.status(key("bad")).block(T)).isNull();
+  }
+
+  @Test
+  void anExemptSourceAlsoExemptsItsSubSources() {
+    assertThat(rules.quietUntil(Instant.parse("2026-01-01T15:00:00Z"), "journey-welcome:x")).isEmpty();
+    assertThat(rules.quietUntil(Instant.parse("2026-01-01T15:00:00Z"), "journey-welcomed")).isPresent();
+  }
+
+  @Test
   void staleWelcomeCodeWithoutKfSessionGoesToAddMsgTemplateAsTheOwner() {
     String code = sandbox.issueWelcomeCode(OWNER, ext);
     Instant addedAt = clock.instant();

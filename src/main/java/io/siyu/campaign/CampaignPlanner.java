@@ -1,0 +1,365 @@
+package io.siyu.campaign;
+
+import io.siyu.audience.Profile;
+import io.siyu.audience.Segments;
+import io.siyu.growth.GrowthProperties;
+import io.siyu.growth.Points;
+import io.siyu.infra.RedisKeys;
+import io.siyu.infra.SiyuProperties;
+import io.siyu.outbox.Outbox;
+import io.siyu.outbox.OutboxMessage;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.stereotype.Component;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Starts campaign runs and plans them into outbox entries, on every instance.
+ *
+ * <p>{@link #tick()}: campaigns in the due set whose next run time has come start a run (one script: the
+ * campaign becomes running, its next run advances, the run record {@code <campaignId>:<fire millis>} is
+ * created once — two instances seeing the same due campaign create one run). Then every unfinished run is
+ * planned by whichever instance takes its lease.
+ *
+ * <p>Planning streams the segment page by page (SSCAN from the cursor saved in the run after each page,
+ * {@code siyu.campaign.planner.page-size}), {@code concurrency} persons in flight: excluded segments,
+ * profile, campaign cap (one script per person, idempotent per run), rendering ({@link Personalizer}, as
+ * the preview), {@link Outbox#enqueue} with key {@code campaign:<runId>:<personId>}. A page replayed after a
+ * crash, or a person SSCAN returns twice, finds the key known: nothing is queued twice. The campaign's state
+ * is read before each page: paused stops after the current page (entries already queued still go), resumed
+ * continues from the cursor, cancelled ends the run (the outbox expires its still-queued entries).
+ *
+ * <p>Metric: {@code siyu.campaign.planned{outcome=planned|already_queued|excluded|capped|no_recipient}}, persons
+ * per outcome of saved pages.
+ */
+@Component
+class CampaignPlanner implements SmartLifecycle {
+
+  private static final Logger log = LoggerFactory.getLogger(CampaignPlanner.class);
+  static final String PLANNER = "planner";
+  private static final int DUE_BATCH = 100;
+
+  /** What planning did with one person. */
+  enum Outcome { PLANNED, ALREADY_QUEUED, EXCLUDED, CAPPED, NO_RECIPIENT }
+
+  private final Campaigns campaigns;
+  private final CampaignStore store;
+  private final CampaignRuns runs;
+  private final Segments segments;
+  private final Personalizer personalizer;
+  private final Points points;
+  private final Outbox outbox;
+  private final ReactiveStringRedisTemplate redis;
+  private final CampaignProperties props;
+  private final CampaignProperties.Planner planner;
+  private final GrowthProperties growth;
+  private final SiyuProperties siyu;
+  private final List<Integer> windowDays;
+  private final Clock clock;
+  private final io.micrometer.core.instrument.MeterRegistry meters;
+  private final ZoneId zone;
+  private final String instance = UUID.randomUUID().toString();
+  private volatile Disposable loop;
+
+  CampaignPlanner(Campaigns campaigns, CampaignStore store, CampaignRuns runs, Segments segments,
+                  Personalizer personalizer, Points points, Outbox outbox, ReactiveStringRedisTemplate redis,
+                  CampaignProperties props, GrowthProperties growth, Clock clock, SiyuProperties siyu,
+                  io.micrometer.core.instrument.MeterRegistry meters) {
+    this.meters = meters;
+    this.campaigns = campaigns;
+    this.store = store;
+    this.runs = runs;
+    this.segments = segments;
+    this.personalizer = personalizer;
+    this.points = points;
+    this.outbox = outbox;
+    this.redis = redis;
+    this.props = props;
+    this.planner = props.planner();
+    this.growth = growth;
+    this.siyu = siyu;
+    this.windowDays = growth.windowDays();
+    this.clock = clock;
+    this.zone = siyu.zone();
+  }
+
+  /** A second planner on the same beans: what another instance would be (tests). */
+  CampaignPlanner another() {
+    return new CampaignPlanner(campaigns, store, runs, segments, personalizer, points, outbox, redis, props,
+        growth, clock, siyu, meters);
+  }
+
+  @Override
+  public synchronized void start() {
+    if (!planner.enabled()) {
+      log.info("campaign planner disabled (siyu.campaign.planner.enabled=false)");
+      return;
+    }
+    if (loop == null) {
+      loop = Flux.interval(planner.interval(), planner.interval())
+          .onBackpressureDrop()
+          .concatMap(t -> tick().onErrorResume(e -> {
+            log.warn("campaign tick failed: {}: {}", e.getClass().getName(), e.getMessage());
+            return Mono.empty();
+          }))
+          .subscribe();
+    }
+  }
+
+  @Override
+  public synchronized void stop() {
+    if (loop != null) {
+      loop.dispose();
+      loop = null;
+    }
+  }
+
+  @Override
+  public boolean isRunning() {
+    return loop != null;
+  }
+
+  /** Before Redis stops, with the outbox workers. */
+  @Override
+  public int getPhase() {
+    return SmartLifecycle.DEFAULT_PHASE - 512;
+  }
+
+  /** Starts due runs, then plans every unfinished run whose lease this instance gets. */
+  Mono<Void> tick() {
+    return tick(Integer.MAX_VALUE);
+  }
+
+  /**
+   * {@link #tick()}, planning at most {@code maxPages} pages per run and then stopping WITHOUT giving the
+   * lease back: a test's stand-in for an instance that dies mid-plan.
+   */
+  Mono<Void> tick(int maxPages) {
+    Instant now = clock.instant();
+    Mono<Void> starts = store.due(now.toEpochMilli(), DUE_BATCH)
+        .concatMap(id -> startDue(id, now).onErrorResume(e -> {
+          log.warn("campaign run start failed: {}: {}", e.getClass().getName(), e.getMessage());
+          return Mono.empty();
+        }))
+        .then();
+    Mono<Void> plans = runs.active()
+        .flatMap(runId -> plan(runId, maxPages).onErrorResume(e -> {
+          // the lease lapses and the next tick (here or elsewhere) resumes from the saved cursor
+          log.warn("campaign run planning interrupted: {}: {}", e.getClass().getName(), e.getMessage());
+          return Mono.empty();
+        }), planner.runs())
+        .then();
+    return starts.then(plans);
+  }
+
+  /** Starts the due run of one campaign; a lost race (another instance, an operator) changes nothing. */
+  private Mono<Void> startDue(String id, Instant now) {
+    return store.find(id).flatMap(c -> {
+      Instant fireAt = c.nextRunAt();
+      if (fireAt == null || fireAt.isAfter(now)
+          || (c.state() != Campaign.State.SCHEDULED && c.state() != Campaign.State.RUNNING)) {
+        return Mono.empty(); // paused: stays due, starts when resumed
+      }
+      // Fires missed while paused or down collapse into this one run.
+      Instant next = c.definition().schedule() instanceof Campaign.Recurring
+          ? Schedules.next(c.definition().schedule(), now, zone) : null;
+      Campaign running = c.with(c.definition(), Campaign.State.RUNNING, PLANNER, now, next);
+      String runId = CampaignRuns.runId(id, fireAt);
+      return runs.start(c.version(), running, runId, fireAt, now).doOnNext(r -> {
+        if (r == CampaignStore.Cas.DONE) {
+          log.info("campaign run {} started", runId);
+        }
+      }).then();
+    });
+  }
+
+  /** Plans one run if this instance gets its lease; nothing when another planner holds it. */
+  Mono<Void> plan(String runId, int maxPages) {
+    String token = instance + ":" + UUID.randomUUID();
+    return runs.lease(runId, token, clock.instant(), planner.lease()).flatMap(held -> {
+      if (!held) {
+        return Mono.empty();
+      }
+      return runs.find(runId).flatMap(run -> campaigns.find(run.campaignId())
+          .map(java.util.Optional::of).defaultIfEmpty(java.util.Optional.empty())
+          .flatMap(c -> c.isPresent() ? planHeld(run, c.get(), token, maxPages)
+              // the campaign was deleted (cancelled first): the run ends
+              : runs.save(runId, token, clock.instant(), null, null, CampaignRuns.CANCELLED, Map.of())
+                  .then(runs.release(runId, token))));
+    });
+  }
+
+  private Mono<Void> planHeld(CampaignRuns.Run run, Campaign campaign, String token, int maxPages) {
+    Personalizer.Compiled content = personalizer.compile(campaign.definition());
+    Context ctx = new Context(run.runId(), campaign, content, token);
+    int[] pages = {0};
+    // One page per round; the campaign's state is read before each, so pause and cancel act between pages.
+    return Mono.defer(() -> campaigns.find(campaign.id()).flatMap(current -> step(ctx, current, pages, maxPages))
+            .defaultIfEmpty(Step.STOP))
+        .repeat()
+        .takeUntil(s -> s != Step.CONTINUE)
+        .last(Step.STOP)
+        .flatMap(s -> s == Step.CRASH ? Mono.<Void>empty() : runs.release(run.runId(), token));
+  }
+
+  private enum Step { CONTINUE, STOP, CRASH }
+
+  private record Context(String runId, Campaign campaign, Personalizer.Compiled content, String token) {}
+
+  private Mono<Step> step(Context ctx, Campaign current, int[] pages, int maxPages) {
+    Instant now = clock.instant();
+    return switch (current.state()) {
+      case PAUSED -> runs.save(ctx.runId(), ctx.token(), now, null, null, CampaignRuns.PAUSED, Map.of())
+          .thenReturn(Step.STOP);
+      case CANCELLED, DRAFT -> runs.save(ctx.runId(), ctx.token(), now, null, null, CampaignRuns.CANCELLED, Map.of())
+          .thenReturn(Step.STOP);
+      case COMPLETED -> runs.save(ctx.runId(), ctx.token(), now, null, null, CampaignRuns.PLANNED, Map.of())
+          .thenReturn(Step.STOP);
+      case SCHEDULED, RUNNING -> {
+        if (pages[0] >= maxPages) {
+          yield Mono.just(Step.CRASH);
+        }
+        pages[0]++;
+        yield runs.lease(ctx.runId(), ctx.token(), now, planner.lease()).flatMap(held -> !held
+            ? Mono.just(Step.STOP)
+            : runs.find(ctx.runId()).flatMap(run -> run.scanDone() ? finish(ctx, current).thenReturn(Step.STOP)
+                : page(ctx, run)));
+      }
+    };
+  }
+
+  /** Plans one page and saves the cursor with its counts; CONTINUE while the scan goes on. */
+  private Mono<Step> page(Context ctx, CampaignRuns.Run run) {
+    Campaign.Definition d = ctx.campaign().definition();
+    return runs.page(d.audience().segment(), run.cursor(), planner.pageSize()).flatMap(page -> Flux
+        .fromIterable(page.members())
+        .flatMap(person -> person(ctx, person), planner.concurrency())
+        .collect(() -> new EnumMap<Outcome, Long>(Outcome.class), (m, o) -> m.merge(o, 1L, Long::sum))
+        .flatMap(counts -> {
+          boolean done = "0".equals(page.cursor());
+          Map<String, Long> c = new LinkedHashMap<>();
+          c.put("pages", 1L);
+          c.put("scanned", (long) page.members().size());
+          c.put("planned", counts.getOrDefault(Outcome.PLANNED, 0L));
+          c.put("alreadyQueued", counts.getOrDefault(Outcome.ALREADY_QUEUED, 0L));
+          c.put("excluded", counts.getOrDefault(Outcome.EXCLUDED, 0L));
+          c.put("capped", counts.getOrDefault(Outcome.CAPPED, 0L));
+          c.put("noRecipient", counts.getOrDefault(Outcome.NO_RECIPIENT, 0L));
+          return runs.save(ctx.runId(), ctx.token(), clock.instant(), page.cursor(), done, CampaignRuns.PLANNING, c)
+              .map(saved -> {
+                if (saved) {
+                  counts.forEach((o, n) -> meters.counter("siyu.campaign.planned",
+                      "outcome", o.name().toLowerCase(java.util.Locale.ROOT)).increment(n));
+                }
+                return saved ? Step.CONTINUE : Step.STOP;
+              });
+        }));
+  }
+
+  /**
+   * The whole segment is planned: a once campaign (or a recurring one without further fire times) completes,
+   * then the run ends. Paused meanwhile: the run waits as paused and completes after the resume.
+   */
+  private Mono<Void> finish(Context ctx, Campaign current) {
+    Instant now = clock.instant();
+    if (current.state() != Campaign.State.RUNNING) {
+      return runs.save(ctx.runId(), ctx.token(), now, null, null, CampaignRuns.PLANNED, Map.of()).then();
+    }
+    boolean last = current.nextRunAt() == null;
+    Mono<Void> complete = last
+        ? campaigns.transition(current.id(), Campaign.State.COMPLETED, PLANNER).then()
+        : Mono.empty();
+    return complete.then(runs.save(ctx.runId(), ctx.token(), now, null, null, CampaignRuns.PLANNED, Map.of()))
+        .doOnNext(saved -> log.info("campaign run {} planned", ctx.runId()))
+        .then();
+  }
+
+  /** One person: exclusions, profile, campaign cap, render, enqueue. */
+  private Mono<Outcome> person(Context ctx, String personId) {
+    Campaign.Definition d = ctx.campaign().definition();
+    Mono<Boolean> excluded = d.audience().excludedSegments().isEmpty() ? Mono.just(false)
+        : Flux.fromIterable(d.audience().excludedSegments()).concatMap(s -> segments.isMember(s, personId))
+            .any(Boolean.TRUE::equals);
+    return excluded.flatMap(ex -> ex ? Mono.just(Outcome.EXCLUDED)
+        : redis.<String, String>opsForHash().entries(RedisKeys.person(personId))
+            .collectMap(Map.Entry::getKey, Map.Entry::getValue)
+            .flatMap(h -> h.isEmpty() ? Mono.just(Outcome.NO_RECIPIENT) : reach(ctx, personId, h)));
+  }
+
+  private Mono<Outcome> reach(Context ctx, String personId, Map<String, String> h) {
+    Campaign.Definition d = ctx.campaign().definition();
+    Instant now = clock.instant();
+    Profile p = Profile.from(h, now, zone, windowDays);
+    List<String> channels = outboxChannels(d.channels(), p);
+    if (p.unfollowed() || p.externalUserId() == null || channels.isEmpty()) {
+      return Mono.just(Outcome.NO_RECIPIENT);
+    }
+    int cap = d.caps() == null || d.caps().perPerson() == null ? props.defaultPerPerson() : d.caps().perPerson();
+    return runs.reserveCap(personId, ctx.campaign().id(), ctx.runId(), cap, planner.capRetention()).flatMap(ok -> {
+      if (!ok) {
+        return Mono.just(Outcome.CAPPED);
+      }
+      Mono<Points.Expiring> expiring = ctx.content().needsExpiring()
+          ? points.expiring(personId, props.expiringWithin()) : Mono.just(new Points.Expiring(0, null));
+      return expiring.flatMap(exp -> {
+        String text = ctx.content().render(p, exp);
+        String owner = p.ownerUserId() == null || p.ownerUserId().isBlank() ? null : p.ownerUserId();
+        OutboxMessage.Recipient to = new OutboxMessage.Recipient(p.externalUserId(), owner, null, null,
+            channels.contains("kf") ? props.kfAccount() : null);
+        Instant deadline = deadline(ctx);
+        OutboxMessage m = new OutboxMessage(key(ctx.runId(), personId), personId, to, OutboxMessage.Content.text(text),
+            0, deadline, source(ctx.campaign().id()), channels);
+        return outbox.enqueue(m).map(r -> r.first() ? Outcome.PLANNED : Outcome.ALREADY_QUEUED);
+      });
+    });
+  }
+
+  /** A campaign message is worth sending within its conversion window from the run's fire time. */
+  private static Instant deadline(Context ctx) {
+    java.time.Duration window = ctx.campaign().definition().goal() == null ? null
+        : ctx.campaign().definition().goal().conversionWindow();
+    Instant fire = Instant.ofEpochMilli(Long.parseLong(ctx.runId().substring(ctx.runId().lastIndexOf(':') + 1)));
+    return window == null ? null : fire.plus(window);
+  }
+
+  /**
+   * The campaign's channel preference as outbox channel ids, keeping those the person can be reached by:
+   * kf needs the configured kf account; staff (add_msg_template) and staff-todo need an owner.
+   */
+  List<String> outboxChannels(List<String> preferred, Profile p) {
+    boolean owner = p.ownerUserId() != null && !p.ownerUserId().isBlank();
+    List<String> out = new ArrayList<>();
+    for (String c : preferred) {
+      boolean usable = switch (c) {
+        case "kf" -> props.kfEnabled();
+        case "staff", "staff-todo" -> owner;
+        default -> false;
+      };
+      if (usable) {
+        out.add(CampaignValidator.OUTBOX_CHANNEL.get(c));
+      }
+    }
+    return out;
+  }
+
+  static String key(String runId, String personId) {
+    return "campaign:" + runId + ":" + personId;
+  }
+
+  static String source(String campaignId) {
+    return "campaign:" + campaignId;
+  }
+}
