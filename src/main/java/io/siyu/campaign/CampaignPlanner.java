@@ -337,7 +337,7 @@ class CampaignPlanner implements SmartLifecycle {
 
   /**
    * The campaign's channel preference as outbox channel ids, keeping those the person can be reached by:
-   * kf needs the configured kf account; staff (add_msg_template) and staff-todo need an owner.
+   * kf needs the configured kf account; staff (add_msg_template) and staff-notice need an owner.
    */
   List<String> outboxChannels(List<String> preferred, Profile p) {
     boolean owner = p.ownerUserId() != null && !p.ownerUserId().isBlank();
@@ -345,7 +345,7 @@ class CampaignPlanner implements SmartLifecycle {
     for (String c : preferred) {
       boolean usable = switch (c) {
         case "kf" -> props.kfEnabled();
-        case "staff", "staff-todo" -> owner;
+        case "staff", "staff-notice" -> owner;
         default -> false;
       };
       if (usable) {

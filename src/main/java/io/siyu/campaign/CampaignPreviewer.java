@@ -191,7 +191,7 @@ class CampaignPreviewer {
   /**
    * The first preferred channel that can reach the person now: kf needs the configured kf account and a
    * customer-service session the outbox knows; staff (add_msg_template) needs the customer and an owner;
-   * staff-todo an owner. Unfollowed persons have none.
+   * staff-notice an owner. Unfollowed persons have none.
    */
   private Mono<String> channel(List<String> channels, String externalUserId, String owner, boolean unfollowed) {
     if (unfollowed || externalUserId == null) {
@@ -201,7 +201,7 @@ class CampaignPreviewer {
       case "kf" -> props.kfEnabled()
           ? redis.hasKey(RedisKeys.outboxKfSession(props.kfAccount(), externalUserId)).filter(b -> b).map(b -> c)
           : Mono.<String>empty();
-      case "staff", "staff-todo" -> owner == null || owner.isBlank() ? Mono.<String>empty() : Mono.just(c);
+      case "staff", "staff-notice" -> owner == null || owner.isBlank() ? Mono.<String>empty() : Mono.just(c);
       default -> Mono.<String>empty();
     }).next();
   }

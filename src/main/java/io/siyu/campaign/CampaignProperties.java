@@ -20,7 +20,7 @@ import org.springframework.validation.annotation.Validated;
  * <pre>
  * siyu:
  *   campaign:
- *     default-channels: [kf, staff]    # when a definition names none; kf | staff | staff-todo
+ *     default-channels: [kf, staff]    # when a definition names none; kf | staff | staff-notice
  *     default-per-person: 1            # caps.perPerson when a definition names none
  *     preview-sample-max: 50           # ?sample=N upper bound
  *     preview-count-limit: 200000      # members scanned for an exact audience size; beyond: an estimate

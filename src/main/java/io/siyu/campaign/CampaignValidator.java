@@ -29,9 +29,9 @@ import reactor.core.publisher.Mono;
 class CampaignValidator {
 
   /** Campaign channels, in the vocabulary operators use; see {@link #OUTBOX_CHANNEL}. */
-  static final Set<String> CHANNELS = Set.of("kf", "staff", "staff-todo");
+  static final Set<String> CHANNELS = Set.of("kf", "staff", "staff-notice");
   /** The outbox channel each campaign channel maps to (io.siyu.outbox.Channel ids). */
-  static final Map<String, String> OUTBOX_CHANNEL = Map.of("kf", "kf", "staff", "template", "staff-todo", "staff");
+  static final Map<String, String> OUTBOX_CHANNEL = Map.of("kf", "kf", "staff", "template", "staff-notice", "staff");
   static final Set<String> EVENT_TYPES = Set.of("interaction", "level_up", "points_expiring");
   static final String LEVEL_UP = "level_up";
   static final int MAX_NAME = 100;
@@ -226,7 +226,7 @@ class CampaignValidator {
       String c = channels.get(i);
       if (!CHANNELS.contains(c)) {
         errors.add(new FieldError("channels[" + i + "]", "'" + c + "' is not one of " + new LinkedHashSet<>(
-            List.of("kf", "staff", "staff-todo"))));
+            List.of("kf", "staff", "staff-notice"))));
       } else if (!seen.add(c)) {
         errors.add(new FieldError("channels[" + i + "]", "'" + c + "' is listed twice"));
       }

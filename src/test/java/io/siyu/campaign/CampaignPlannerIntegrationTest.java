@@ -396,11 +396,11 @@ class CampaignPlannerIntegrationTest {
   }
 
   @Test
-  void aCampaignPreferringStaffTodoGetsTheStaffToDoChannel() {
+  void aCampaignPreferringStaffNoticeGetsTheStaffToDoChannel() {
     List<String> people = people(2);
     String seg = segment("all", "id.startsWith('" + prefix + "')", people);
     String id = launch(definition(seg, List.of(), once(morning.plus(Duration.ofMinutes(5))), 1,
-        List.of("staff-todo", "staff")));
+        List.of("staff-notice", "staff")));
     clock.advance(Duration.ofMinutes(5));
     planner.tick().block(T);
     OutboxDriver.deliverAll(context, T);

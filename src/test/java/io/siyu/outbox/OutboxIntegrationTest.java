@@ -278,7 +278,7 @@ class OutboxIntegrationTest {
   }
 
   @Test
-  void addMsgTemplateLimitSendsAStaffTodoInstead() {
+  void addMsgTemplateLimitSendsAStaffNoticeInstead() {
     OutboxMessage first = message("t1", new OutboxMessage.Recipient(ext, OWNER, null, null, null), text("一"), "campaign");
     OutboxMessage second = message("t2", first.to(), text("二"), "campaign");
     outbox.enqueue(first).block(T);
@@ -293,7 +293,7 @@ class OutboxIntegrationTest {
   }
 
   @Test
-  void customerInAddMsgTemplateFailListGetsAStaffTodo() {
+  void customerInAddMsgTemplateFailListGetsAStaffNotice() {
     // WeCom's own per-customer limit, used up by a send the outbox did not track
     WxCpMsgTemplate t = new WxCpMsgTemplate();
     t.setChatType("single");
