@@ -129,7 +129,11 @@ class Scorer {
   }
 
   private static double[] array(List<Double> l) {
-    return l.stream().mapToDouble(Double::doubleValue).toArray();
+    double[] out = new double[l.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = l.get(i);
+    }
+    return out;
   }
 
   private static double[] read(Map<String, String> m, String prefix) {

@@ -136,10 +136,14 @@ class OrdersController {
     Instant time = clock.instant();
     JsonNode t = n.get("time");
     if (t != null && !t.isNull()) {
+      String message = "time must be an ISO-8601 date-time with offset, e.g. 2026-01-01T10:00:00+08:00";
+      if (!t.isString()) {
+        throw bad("time", message);
+      }
       try {
         time = OffsetDateTime.parse(t.asString()).toInstant();
-      } catch (DateTimeParseException | UnsupportedOperationException e) {
-        throw bad("time", "time must be an ISO-8601 date-time with offset, e.g. 2026-01-01T10:00:00+08:00");
+      } catch (DateTimeParseException e) {
+        throw bad("time", message);
       }
     }
     return new Order(orderId, personId, ext, amount, items, time);
