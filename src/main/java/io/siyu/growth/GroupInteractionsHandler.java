@@ -1,15 +1,12 @@
 package io.siyu.growth;
 
+import io.siyu.wecom.CallbackFields;
 import io.siyu.audience.PersonStore;
 import io.siyu.inbox.InboxEvent;
 import io.siyu.inbox.InboxHandler;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import me.chanjar.weixin.cp.bean.message.WxCpXmlMessage;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -27,7 +24,6 @@ import reactor.core.publisher.Mono;
 class GroupInteractionsHandler implements InboxHandler {
 
   static final String KIND = "event:change_external_chat:update";
-  private static final Logger log = LoggerFactory.getLogger(GroupInteractionsHandler.class);
   private static final int CONCURRENCY = 8;
 
   private final Interactions interactions;
@@ -65,39 +61,11 @@ class GroupInteractionsHandler implements InboxHandler {
       }
       Instant at = xml.getCreateTime() == null ? event.receivedAt() : Instant.ofEpochSecond(xml.getCreateTime());
       String key = chatId + ":" + at.getEpochSecond();
-      return Flux.fromIterable(memChangeList(xml.getAllFieldsMap()))
+      return Flux.fromIterable(CallbackFields.memChangeList(xml.getAllFieldsMap()))
           .flatMap(member -> persons.idOfExternalUser(member)
               .flatMap(personId -> interactions.record(new Interaction(personId, kind, key, at, Map.of("chatId", chatId)))),
               CONCURRENCY)
           .then();
     });
-  }
-
-  /**
-   * Reads {@code <MemChangeList><Item>…</Item>…</MemChangeList>} from WxJava's field map, because WxJava
-   * 4.7.7's {@code getMemChangeList()} returns "" (wecom-reference §2); the same reading as the journey's
-   * JoinGroupHandler, which is package-private there.
-   */
-  static List<String> memChangeList(Map<String, Object> fields) {
-    List<String> out = new ArrayList<>();
-    Object list = fields == null ? null : fields.get("MemChangeList");
-    if (list instanceof Map<?, ?> m) {
-      Object items = m.get("Item");
-      if (items instanceof List<?> l) {
-        l.forEach(i -> addId(out, i));
-      } else {
-        addId(out, items);
-      }
-    }
-    if (out.isEmpty()) {
-      log.debug("change_external_chat without listed members");
-    }
-    return out;
-  }
-
-  private static void addId(List<String> out, Object item) {
-    if (item instanceof String s && !s.isBlank()) {
-      out.add(s.trim());
-    }
   }
 }

@@ -1,5 +1,6 @@
 package io.siyu.journey;
 
+import io.siyu.wecom.CallbackFields;
 import io.siyu.audience.PersonStore;
 import io.siyu.inbox.InboxEvent;
 import io.siyu.inbox.InboxHandler;
@@ -8,7 +9,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import me.chanjar.weixin.cp.bean.external.WxCpUserExternalGroupChatInfo;
 import me.chanjar.weixin.cp.bean.external.WxCpUserExternalGroupChatInfo.GroupChat;
@@ -68,7 +68,7 @@ class JoinGroupHandler implements InboxHandler {
       if (chatId == null || chatId.isBlank()) {
         return Mono.error(new IllegalArgumentException("change_external_chat without ChatId"));
       }
-      List<String> listed = memChangeList(xml.getAllFieldsMap());
+      List<String> listed = CallbackFields.memChangeList(xml.getAllFieldsMap());
       int count = parseCount(xml.getMemChangeCnt(), listed.size());
       JourneyProperties.Groups groups = props.groups();
       boolean chatListed = groups.all() || groups.chatIds().contains(chatId);
@@ -113,31 +113,6 @@ class JoinGroupHandler implements InboxHandler {
       }
     }
     return out;
-  }
-
-  /**
-   * Reads {@code <MemChangeList><Item>…</Item>…</MemChangeList>} from WxJava's field map, because WxJava
-   * 4.7.7's {@code getMemChangeList()} returns "" (wecom-reference §2): the map holds {@code Item} → a list
-   * (one element or many), or an empty string for an empty list.
-   */
-  static List<String> memChangeList(Map<String, Object> fields) {
-    List<String> out = new ArrayList<>();
-    Object list = fields == null ? null : fields.get("MemChangeList");
-    if (list instanceof Map<?, ?> m) {
-      Object items = m.get("Item");
-      if (items instanceof List<?> l) {
-        l.forEach(i -> addId(out, i));
-      } else {
-        addId(out, items);
-      }
-    }
-    return out;
-  }
-
-  private static void addId(List<String> out, Object item) {
-    if (item instanceof String s && !s.isBlank()) {
-      out.add(s.trim());
-    }
   }
 
   private static int parseCount(String cnt, int dflt) {

@@ -16,18 +16,18 @@ class JoinGroupHandlerTest {
   @Test
   void readsEveryMemberOfTheChangeListWhichWxJavasGetterLoses() {
     WxCpXmlMessage m = xml("<MemChangeList><Item><![CDATA[wmA]]></Item><Item><![CDATA[wmB]]></Item></MemChangeList>");
-    assertThat(JoinGroupHandler.memChangeList(m.getAllFieldsMap())).containsExactly("wmA", "wmB");
+    assertThat(io.siyu.wecom.CallbackFields.memChangeList(m.getAllFieldsMap())).containsExactly("wmA", "wmB");
   }
 
   @Test
   void readsASingleMember() {
     WxCpXmlMessage m = xml("<MemChangeList><Item><![CDATA[wmA]]></Item></MemChangeList>");
-    assertThat(JoinGroupHandler.memChangeList(m.getAllFieldsMap())).containsExactly("wmA");
+    assertThat(io.siyu.wecom.CallbackFields.memChangeList(m.getAllFieldsMap())).containsExactly("wmA");
   }
 
   @Test
   void readsAnEmptyOrMissingListAsNoMembers() {
-    assertThat(JoinGroupHandler.memChangeList(xml("<MemChangeList></MemChangeList>").getAllFieldsMap())).isEmpty();
-    assertThat(JoinGroupHandler.memChangeList(xml("").getAllFieldsMap())).isEmpty();
+    assertThat(io.siyu.wecom.CallbackFields.memChangeList(xml("<MemChangeList></MemChangeList>").getAllFieldsMap())).isEmpty();
+    assertThat(io.siyu.wecom.CallbackFields.memChangeList(xml("").getAllFieldsMap())).isEmpty();
   }
 }
