@@ -78,14 +78,20 @@ class CampaignRuns {
         .map(r -> r == 1L ? CampaignStore.Cas.DONE : r == 0L ? CampaignStore.Cas.CONFLICT : CampaignStore.Cas.MISSING);
   }
 
+  /**
+   * Collected before callers issue commands per run: commands sent while a multi-element reply is still
+   * streaming on the shared connection stall Lettuce.
+   */
   Flux<String> active() {
-    return redis.opsForZSet().range(RedisKeys.campaignRunsActive(), org.springframework.data.domain.Range.unbounded());
+    return redis.opsForZSet().range(RedisKeys.campaignRunsActive(), org.springframework.data.domain.Range.unbounded())
+        .collectList().flatMapMany(Flux::fromIterable);
   }
 
   /** The campaign's runs, newest first. */
   Flux<Run> ofCampaign(String campaignId, int limit) {
     return redis.opsForZSet().reverseRange(RedisKeys.campaignRuns(campaignId),
-        org.springframework.data.domain.Range.closed(0L, (long) limit - 1)).concatMap(this::find);
+        org.springframework.data.domain.Range.closed(0L, (long) limit - 1))
+        .collectList().flatMapMany(Flux::fromIterable).concatMap(this::find);
   }
 
   Mono<Run> find(String runId) {

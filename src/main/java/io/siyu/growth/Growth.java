@@ -118,14 +118,18 @@ public class Growth {
 
   /** The top {@code limit} persons by growth. */
   public Flux<Ranked> leaderboard(int limit) {
+    // Collected before the per-row reads: issuing commands while a multi-element reply is still streaming
+    // on the shared connection stalls Lettuce (it stops reading until the stream is consumed).
     return redis.opsForZSet().reverseRangeWithScores(RedisKeys.growthLeaderboard(), Range.closed(0L, limit - 1L))
+        .collectList()
+        .flatMapMany(Flux::fromIterable)
         .index()
-        .concatMap(t -> {
+        .flatMapSequential(t -> {
           String id = t.getT2().getValue();
           long growth = t.getT2().getScore().longValue();
           return redis.<String, String>opsForHash().multiGet(RedisKeys.person(id), List.of("name", "level"))
               .map(v -> new Ranked(t.getT1().intValue() + 1, id, v.get(0),
                   growth, v.get(1) == null ? levels.levelOf(growth) : Integer.parseInt(v.get(1))));
-        });
+        }, 32);
   }
 }

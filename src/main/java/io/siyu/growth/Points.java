@@ -217,6 +217,7 @@ public class Points {
   /** Top balances, highest first. */
   public Flux<Map.Entry<String, Long>> leaderboard(int limit) {
     return redis.opsForZSet().reverseRangeWithScores(RedisKeys.pointsLeaderboard(), Range.closed(0L, (long) limit - 1))
+        .collectList().flatMapMany(Flux::fromIterable)
         .map(t -> Map.entry(t.getValue(), t.getScore() == null ? 0L : t.getScore().longValue()));
   }
 

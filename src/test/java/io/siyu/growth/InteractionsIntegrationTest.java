@@ -214,4 +214,15 @@ class InteractionsIntegrationTest extends GrowthTestSupport {
     followUp.afterCorrection(person, 5, 1, 1).block(T);
     assertThat(redis.opsForZSet().score(RedisKeys.growthLeaderboard(), person).block(T)).isEqualTo(5.0);
   }
+
+  @Test
+  void aLongLeaderboardIsReadWithoutStallingTheSharedConnection() {
+    // Regression: per-row reads issued while the ZRANGE reply was still streaming stalled Lettuce.
+    Flux.range(0, 1500).flatMap(i -> redis.opsForZSet().add(RedisKeys.growthLeaderboard(), "lb-" + person + "-" + i, 1e9 + i), 64)
+        .blockLast(T);
+    assertThat(growth.leaderboard(1000).collectList().block(T)).hasSize(1000)
+        .first().satisfies(r -> assertThat(r.growth()).isEqualTo(1_000_001_499L));
+    redis.opsForZSet().removeRangeByScore(RedisKeys.growthLeaderboard(), org.springframework.data.domain.Range.closed(1e9, 2e9))
+        .block(T);
+  }
 }
