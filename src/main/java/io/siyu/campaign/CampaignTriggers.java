@@ -144,12 +144,13 @@ class CampaignTriggers implements SmartLifecycle {
   }
 
   private Mono<Integer> batch(ReadOffset offset) {
+    java.util.Set<String> started = java.util.concurrent.ConcurrentHashMap.newKeySet();
     Flux<MapRecord<String, Object, Object>> read = redis.opsForStream().read(Consumer.from(GROUP, consumer),
         StreamReadOptions.empty().count(props.batch()), StreamOffset.create(RedisKeys.events(), offset));
     return read.collectList()
         .onErrorResume(e -> contains(e, "NOGROUP"), e -> ensureGroup().thenReturn(List.of()))
         .flatMap(records -> records.isEmpty() ? Mono.just(0) : triggered().flatMap(cs -> Flux.fromIterable(records)
-            .concatMap(r -> schedule(cs, r).then(redis.opsForStream().acknowledge(RedisKeys.events(), GROUP, r.getId())))
+            .concatMap(r -> schedule(cs, r, started).then(redis.opsForStream().acknowledge(RedisKeys.events(), GROUP, r.getId())))
             .then(Mono.just(records.size()))));
   }
 
@@ -161,7 +162,7 @@ class CampaignTriggers implements SmartLifecycle {
         .collectList();
   }
 
-  private Mono<Void> schedule(List<Campaign> cs, MapRecord<String, Object, Object> r) {
+  private Mono<Void> schedule(List<Campaign> cs, MapRecord<String, Object, Object> r, java.util.Set<String> started) {
     Map<Object, Object> f = r.getValue();
     String type = str(f.get("type"));
     String key = str(f.get("key"));
@@ -184,7 +185,7 @@ class CampaignTriggers implements SmartLifecycle {
           Mono<Boolean> add = redis.execute(ADD_NX, List.of(RedisKeys.campaignFires()),
               List.of(Long.toString(score), member)).next().map(n -> n == 1L);
           // the first event makes a scheduled triggered campaign running (pause needs running); a lost race is fine
-          Mono<Void> run = c.state() != Campaign.State.SCHEDULED ? Mono.empty()
+          Mono<Void> run = c.state() != Campaign.State.SCHEDULED || !started.add(c.id()) ? Mono.empty()
               : campaigns.transition(c.id(), Campaign.State.RUNNING, CampaignPlanner.PLANNER).then()
                   .onErrorResume(e -> Mono.empty());
           return add.doOnNext(added -> {
