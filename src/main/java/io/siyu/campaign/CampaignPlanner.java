@@ -53,7 +53,7 @@ class CampaignPlanner implements SmartLifecycle {
   private static final int DUE_BATCH = 100;
 
   /** What planning did with one person. */
-  enum Outcome { PLANNED, ALREADY_QUEUED, EXCLUDED, CAPPED, NO_RECIPIENT }
+  enum Outcome { PLANNED, ALREADY_QUEUED, EXCLUDED, CAPPED, NO_RECIPIENT, NOT_IN_AUDIENCE, CONDITION_FALSE }
 
   private final Campaigns campaigns;
   private final CampaignStore store;
@@ -204,7 +204,7 @@ class CampaignPlanner implements SmartLifecycle {
 
   private Mono<Void> planHeld(CampaignRuns.Run run, Campaign campaign, String token, int maxPages) {
     Personalizer.Compiled content = personalizer.compile(campaign.definition());
-    Context ctx = new Context(run.runId(), campaign, content, token);
+    Context ctx = new Context(run.runId(), campaign, content, token, fireAtOf(run.runId()), null, null);
     int[] pages = {0};
     // One page per round; the campaign's state is read before each, so pause and cancel act between pages.
     return Mono.defer(() -> campaigns.find(campaign.id()).flatMap(current -> step(ctx, current, pages, maxPages))
@@ -217,7 +217,32 @@ class CampaignPlanner implements SmartLifecycle {
 
   private enum Step { CONTINUE, STOP, CRASH }
 
-  private record Context(String runId, Campaign campaign, Personalizer.Compiled content, String token) {}
+  /**
+   * What one person's message is planned under: {@code runId} is also the campaign cap slot; {@code messageKey}
+   * null means {@link #key(String, String)}; {@code condition} (triggered campaigns) is tested on the profile.
+   */
+  private record Context(String runId, Campaign campaign, Personalizer.Compiled content, String token, Instant fireAt,
+                         String messageKey, io.siyu.audience.Expressions.Condition condition) {}
+
+  private static Instant fireAtOf(String runId) {
+    return Instant.ofEpochMilli(Long.parseLong(runId.substring(runId.lastIndexOf(':') + 1)));
+  }
+
+  /**
+   * One fire of a triggered campaign for one person (the same per-person path as a run's page): audience
+   * segment membership, then exclusions, profile, the schedule's condition on the profile now, the campaign
+   * cap (slot {@code t:<eventKey>}), rendering and the enqueue with key {@code campaign:<id>:t:<eventKey>}.
+   */
+  Mono<Outcome> fire(Campaign campaign, String personId, String eventKey, Instant fireAt) {
+    Campaign.Triggered t = (Campaign.Triggered) campaign.definition().schedule();
+    io.siyu.audience.Expressions.Condition condition = t.condition() == null || t.condition().isBlank() ? null
+        : io.siyu.audience.Expressions.parse(t.condition());
+    Context ctx = new Context("t:" + eventKey, campaign, personalizer.compile(campaign.definition()), null, fireAt,
+        "campaign:" + campaign.id() + ":t:" + eventKey, condition);
+    String segment = campaign.definition().audience().segment();
+    Mono<Boolean> member = segment == null || segment.isBlank() ? Mono.just(true) : segments.isMember(segment, personId);
+    return member.flatMap(in -> in ? person(ctx, personId) : Mono.just(Outcome.NOT_IN_AUDIENCE));
+  }
 
   private Mono<Step> step(Context ctx, Campaign current, int[] pages, int maxPages) {
     Instant now = clock.instant();
@@ -303,6 +328,9 @@ class CampaignPlanner implements SmartLifecycle {
     Campaign.Definition d = ctx.campaign().definition();
     Instant now = clock.instant();
     Profile p = Profile.from(h, now, zone, windowDays);
+    if (ctx.condition() != null && !ctx.condition().test(p)) {
+      return Mono.just(Outcome.CONDITION_FALSE);
+    }
     List<String> channels = outboxChannels(d.channels(), p);
     if (p.unfollowed() || p.externalUserId() == null || channels.isEmpty()) {
       return Mono.just(Outcome.NO_RECIPIENT);
@@ -320,7 +348,8 @@ class CampaignPlanner implements SmartLifecycle {
         OutboxMessage.Recipient to = new OutboxMessage.Recipient(p.externalUserId(), owner, null, null,
             channels.contains("kf") ? props.kfAccount() : null);
         Instant deadline = deadline(ctx);
-        OutboxMessage m = new OutboxMessage(key(ctx.runId(), personId), personId, to, OutboxMessage.Content.text(text),
+        String messageKey = ctx.messageKey() != null ? ctx.messageKey() : key(ctx.runId(), personId);
+        OutboxMessage m = new OutboxMessage(messageKey, personId, to, OutboxMessage.Content.text(text),
             0, deadline, source(ctx.campaign().id()), channels);
         return outbox.enqueue(m).map(r -> r.first() ? Outcome.PLANNED : Outcome.ALREADY_QUEUED);
       });
@@ -331,8 +360,7 @@ class CampaignPlanner implements SmartLifecycle {
   private static Instant deadline(Context ctx) {
     java.time.Duration window = ctx.campaign().definition().goal() == null ? null
         : ctx.campaign().definition().goal().conversionWindow();
-    Instant fire = Instant.ofEpochMilli(Long.parseLong(ctx.runId().substring(ctx.runId().lastIndexOf(':') + 1)));
-    return window == null ? null : fire.plus(window);
+    return window == null ? null : ctx.fireAt().plus(window);
   }
 
   /**

@@ -42,6 +42,13 @@ import org.springframework.validation.annotation.Validated;
  *       runs: 4                        # runs one instance plans at once
  *       lease: 60s                     # a run's planner lease (renewed per page); a crashed planner's run resumes after it
  *       cap-retention: 400d            # how long a person's per-campaign cap slots are kept
+ *     triggers:
+ *       enabled: true                  # the event consumer and fire loop on this instance (tests drive them)
+ *       batch: 100                     # events per XREADGROUP, due fires per claim round
+ *       poll-interval: 1s              # how often events are read and due fires handled
+ *       consumer: ""                   # this instance's consumer name in group campaign-triggers ("" = random)
+ *       lease: 60s                     # a claimed fire comes back after this if its handler died
+ *       paused-recheck: 1m             # a paused campaign's due fire is looked at again after this
  * </pre>
  */
 @Validated
@@ -57,7 +64,8 @@ public record CampaignProperties(
     @DefaultValue Map<String, String> fallbacks,
     @DefaultValue Map<String, String> stageNames,
     @DefaultValue Map<String, @Valid @NotNull Table> tables,
-    @DefaultValue @Valid @NotNull Planner planner) {
+    @DefaultValue @Valid @NotNull Planner planner,
+    @DefaultValue @Valid @NotNull Triggers triggers) {
 
   public CampaignProperties {
     fallbacks = fallbacks == null ? Map.of() : Map.copyOf(fallbacks);
@@ -106,6 +114,21 @@ public record CampaignProperties(
       }
       if (lease != null && lease.compareTo(Duration.ofSeconds(5)) < 0) {
         throw new IllegalArgumentException("siyu.campaign.planner.lease must be at least 5s");
+      }
+    }
+  }
+
+  /** Triggered campaigns: the event consumer and the fire loop ({@code siyu.campaign.triggers}). */
+  public record Triggers(@DefaultValue("true") boolean enabled, @DefaultValue("100") @Min(1) @Max(10000) int batch,
+                         @DefaultValue("1s") @NotNull Duration pollInterval, @DefaultValue("") String consumer,
+                         @DefaultValue("60s") @NotNull Duration lease,
+                         @DefaultValue("1m") @NotNull Duration pausedRecheck) {
+    public Triggers {
+      if (pollInterval != null && (pollInterval.isNegative() || pollInterval.isZero())) {
+        throw new IllegalArgumentException("siyu.campaign.triggers.poll-interval must be positive");
+      }
+      if (lease != null && lease.compareTo(Duration.ofSeconds(5)) < 0) {
+        throw new IllegalArgumentException("siyu.campaign.triggers.lease must be at least 5s");
       }
     }
   }

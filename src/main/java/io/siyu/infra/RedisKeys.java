@@ -420,6 +420,11 @@ public final class RedisKeys {
     return PREFIX + "{campaign}:run-lease:" + runId;
   }
 
+  /** Pending fires of triggered campaigns: member {@code <campaignId>|<personId>|<eventKey>}, score = fire time millis. */
+  public static String campaignFires() {
+    return PREFIX + "{campaign}:fires";
+  }
+
   /** Runs not finished yet (sorted set: run id by start millis); every tick looks at them. */
   public static String campaignRunsActive() {
     return PREFIX + "{campaign}:runs-active";
