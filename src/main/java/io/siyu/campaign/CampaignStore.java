@@ -55,7 +55,8 @@ class CampaignStore {
   Flux<String> due(long nowMillis, int limit) {
     return redis.opsForZSet().rangeByScore(RedisKeys.campaignDue(),
         org.springframework.data.domain.Range.closed(Double.NEGATIVE_INFINITY, (double) nowMillis),
-        org.springframework.data.redis.connection.Limit.limit().count(limit));
+        org.springframework.data.redis.connection.Limit.limit().count(limit))
+        .collectList().flatMapMany(Flux::fromIterable); // callers send commands per id: see CampaignRuns#active
   }
 
   Mono<Campaign> find(String id) {
@@ -67,6 +68,7 @@ class CampaignStore {
   Flux<Campaign> list(int limit) {
     return redis.opsForZSet().reverseRange(RedisKeys.campaignIndex(), org.springframework.data.domain.Range.closed(
             0L, (long) limit - 1))
+        .collectList().flatMapMany(Flux::fromIterable) // see CampaignRuns#active
         .concatMap(this::find);
   }
 }
