@@ -1,5 +1,6 @@
 package io.siyu.audience;
 
+import io.siyu.infra.Polling;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.siyu.infra.LuaScripts;
 import io.siyu.infra.RedisKeys;
@@ -89,13 +90,7 @@ public class AudienceEvaluator implements SmartLifecycle {
       return;
     }
     Duration every = props.evaluator().pollInterval();
-    loop = Flux.interval(every, every)
-        .onBackpressureDrop()
-        .concatMap(tick -> drain().onErrorResume(e -> {
-          log.warn("audience evaluation failed: {}: {}", e.getClass().getName(), e.getMessage());
-          return Mono.empty();
-        }))
-        .subscribe();
+    loop = Polling.every(every, "audience evaluation", this::drain);
   }
 
   @Override

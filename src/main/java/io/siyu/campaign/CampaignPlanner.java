@@ -1,5 +1,6 @@
 package io.siyu.campaign;
 
+import io.siyu.infra.Polling;
 import io.siyu.audience.Profile;
 import io.siyu.audience.Segments;
 import io.siyu.growth.GrowthProperties;
@@ -109,13 +110,7 @@ class CampaignPlanner implements SmartLifecycle {
       return;
     }
     if (loop == null) {
-      loop = Flux.interval(planner.interval(), planner.interval())
-          .onBackpressureDrop()
-          .concatMap(t -> tick().onErrorResume(e -> {
-            log.warn("campaign tick failed: {}: {}", e.getClass().getName(), e.getMessage());
-            return Mono.empty();
-          }))
-          .subscribe();
+      loop = Polling.every(planner.interval(), "campaign tick", this::tick);
     }
   }
 

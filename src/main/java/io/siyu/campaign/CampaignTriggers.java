@@ -1,5 +1,6 @@
 package io.siyu.campaign;
 
+import io.siyu.infra.Polling;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.siyu.growth.Events;
 import io.siyu.infra.LuaScripts;
@@ -89,13 +90,7 @@ class CampaignTriggers implements SmartLifecycle {
     }
     if (loop == null) {
       ensureGroup().block(Duration.ofSeconds(30));
-      loop = Flux.interval(props.pollInterval(), props.pollInterval())
-          .onBackpressureDrop()
-          .concatMap(t -> consume().then(fireTick()).onErrorResume(e -> {
-            log.warn("campaign trigger round failed: {}: {}", e.getClass().getName(), e.getMessage());
-            return Mono.empty();
-          }))
-          .subscribe();
+      loop = Polling.every(props.pollInterval(), "campaign trigger round", () -> consume().then(fireTick()));
       log.info("campaign triggers consumer {} started in group {}", consumer, GROUP);
     }
   }

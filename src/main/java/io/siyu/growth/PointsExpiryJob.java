@@ -1,5 +1,6 @@
 package io.siyu.growth;
 
+import io.siyu.infra.Polling;
 import io.siyu.infra.LuaScripts;
 import io.siyu.infra.RedisKeys;
 import java.time.Clock;
@@ -116,13 +117,7 @@ class PointsExpiryJob implements SmartLifecycle {
     if (loop != null) {
       return;
     }
-    loop = Flux.interval(props.interval(), props.interval())
-        .onBackpressureDrop()
-        .concatMap(t -> tick().onErrorResume(e -> {
-          log.warn("points expiry tick failed: {}: {}", e.getClass().getName(), e.getMessage());
-          return Mono.empty();
-        }))
-        .subscribe();
+    loop = Polling.every(props.interval(), "points expiry tick", this::tick);
     log.info("points expiry job {} started", instance);
   }
 

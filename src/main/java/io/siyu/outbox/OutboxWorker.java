@@ -1,5 +1,6 @@
 package io.siyu.outbox;
 
+import io.siyu.infra.Polling;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.siyu.infra.Transient;
@@ -79,13 +80,7 @@ class OutboxWorker implements SmartLifecycle {
     if (loop != null) {
       return;
     }
-    loop = Flux.interval(props.pollInterval(), props.pollInterval())
-        .onBackpressureDrop()
-        .concatMap(tick -> deliverUntilIdle().onErrorResume(e -> {
-          log.warn("outbox poll failed: {}: {}", e.getClass().getName(), e.getMessage());
-          return Mono.empty();
-        }))
-        .subscribe();
+    loop = Polling.every(props.pollInterval(), "outbox poll", this::deliverUntilIdle);
     log.info("outbox worker {} started", instance);
   }
 
