@@ -32,6 +32,7 @@ import org.springframework.validation.annotation.Validated;
  *       default-rate-limit: 10000     # calls per minute per API for the corp (WeCom's documented limit, unconfirmed)
  *       rate-limits:                  # per-minute overrides by API path; brackets keep the '/' in the key
  *         "[message/send]": 1000
+ *       rate-burst: 1s                # the bucket holds this share of a minute's limit, so no 60 s window exceeds it
  *       health-timeout: 5s            # real mode: how long the health check waits for an access token
  * </pre>
  */
@@ -47,6 +48,7 @@ public record WecomClientProperties(
     @DefaultValue("2s") @NotNull @DurationMin(millis = 0) @DurationMax(minutes = 10) Duration maxRateWait,
     @DefaultValue("10000") @Min(1) int defaultRateLimit,
     Map<String, @NotNull @Min(1) Integer> rateLimits,
+    @DefaultValue("1s") @NotNull @DurationMin(millis = 1) @DurationMax(seconds = 59) Duration rateBurst,
     @DefaultValue("5s") @NotNull @DurationMin(millis = 1) Duration healthTimeout) {
 
   public WecomClientProperties {
@@ -62,5 +64,22 @@ public record WecomClientProperties(
   /** Calls per minute allowed for one API across all instances. */
   public int rateLimit(String api) {
     return rateLimits.getOrDefault(api, defaultRateLimit);
+  }
+
+  /**
+   * Tokens the API's bucket holds: {@code rate-burst} worth of its per-minute limit (at least 1, below the
+   * limit). With {@link #refillPerMinute} the bucket can grant at most the limit in ANY 60 s window: a full
+   * bucket of {@code b} plus a minute's refill of {@code limit - b}. A bucket of a whole minute would allow a
+   * burst plus a minute of refill within one window, which WeCom answers with 45009.
+   */
+  public int bucketCapacity(String api) {
+    int limit = rateLimit(api);
+    long burst = (long) limit * rateBurst.toMillis() / 60_000;
+    return (int) Math.max(1, Math.min(limit - 1, burst));
+  }
+
+  /** Refill per minute of the API's bucket: the limit less the bucket (at least 1 for a limit of 1). */
+  public int refillPerMinute(String api) {
+    return Math.max(1, rateLimit(api) - bucketCapacity(api));
   }
 }

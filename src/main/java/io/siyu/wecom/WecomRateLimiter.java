@@ -12,7 +12,8 @@ import reactor.core.publisher.Mono;
 /**
  * Per-API token buckets in Redis, shared by every instance ({@code redis/wecom/token_bucket.lua}). A call
  * that gets a token within {@code max-rate-wait} is delayed reactively (no thread sleeps); otherwise it
- * fails with {@link WecomRateLimitedException} without reaching WeCom.
+ * fails with {@link WecomRateLimitedException} without reaching WeCom. The bucket's size and refill keep
+ * every sliding 60 s window within the API's per-minute limit ({@link WecomClientProperties#bucketCapacity}).
  */
 class WecomRateLimiter {
 
@@ -31,8 +32,7 @@ class WecomRateLimiter {
 
   /** Reserves one token for {@code api}: answers the delay before the call may go, or fails. */
   Mono<Duration> reserve(String app, String api) {
-    int perMinute = props.rateLimit(api);
-    return take(api, perMinute, perMinute, props.maxRateWait())
+    return take(api, props.refillPerMinute(api), props.bucketCapacity(api), props.maxRateWait())
         .flatMap(d -> d.allowed()
             ? Mono.just(d.delay())
             : Mono.error(new WecomRateLimitedException(app, api, d.delay())));
@@ -45,6 +45,7 @@ class WecomRateLimiter {
 
   record Decision(boolean allowed, Duration delay) {}
 
+  /** One token from a bucket refilled at {@code perMinute} holding at most {@code capacity}; {@code clock.millis()} is now. */
   Mono<Decision> take(String api, int perMinute, int capacity, Duration maxWait) {
     List<String> args = List.of(Integer.toString(perMinute), Integer.toString(capacity),
         Long.toString(clock.millis()), "1", Long.toString(maxWait.toMillis()));

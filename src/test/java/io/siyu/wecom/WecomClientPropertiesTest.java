@@ -28,6 +28,10 @@ class WecomClientPropertiesTest {
       assertThat(p.retry().maxBackoff()).isEqualTo(Duration.ofSeconds(5));
       assertThat(p.maxRateWait()).isEqualTo(Duration.ofSeconds(2));
       assertThat(p.rateLimit("externalcontact/get")).isEqualTo(10000);
+      assertThat(p.rateBurst()).isEqualTo(Duration.ofSeconds(1));
+      // a second of the limit in the bucket, the rest refilled per minute: 166 + 9834 = 10000 in any minute
+      assertThat(p.bucketCapacity("externalcontact/get")).isEqualTo(166);
+      assertThat(p.refillPerMinute("externalcontact/get")).isEqualTo(9834);
     });
   }
 

@@ -77,8 +77,9 @@ class WecomTokenBucketIntegrationTest {
   @Test
   void bucketIsSharedByTwoLimitersLikeTwoInstances() {
     String api = api();
-    Map<String, String> props = Map.of("siyu.wecom.client.rate-limits[" + api + "]", "4",
-        "siyu.wecom.client.max-rate-wait", "0s");
+    // 8 per minute, a burst of 30 s: the bucket holds 4 and refills 4 per minute (one per 15 s)
+    Map<String, String> props = Map.of("siyu.wecom.client.rate-limits[" + api + "]", "8",
+        "siyu.wecom.client.rate-burst", "30s", "siyu.wecom.client.max-rate-wait", "0s");
     WecomRateLimiter one = limiter(props);
     WecomRateLimiter two = limiter(props);
     StepVerifier.create(one.reserve("app", api)).expectNext(Duration.ZERO).verifyComplete();
@@ -92,6 +93,39 @@ class WecomTokenBucketIntegrationTest {
         .verify(Duration.ofSeconds(5));
     StepVerifier.create(two.reserve("app", api)).expectError(WecomRateLimitedException.class).verify(Duration.ofSeconds(5));
     assertThat(redis.hasKey(RedisKeys.wecomRateBucket(api)).block(Duration.ofSeconds(5))).isTrue();
+  }
+
+  @Test
+  void noSlidingMinuteGetsMoreThanTheLimitAfterAnIdleBucket() {
+    String api = api();
+    int limit = 120; // burst 1 s: the bucket holds 2 and refills 118 per minute
+    Map<String, String> config = Map.of("siyu.wecom.client.rate-limits[" + api + "]", Integer.toString(limit));
+    WecomClientProperties p = new Binder(new MapConfigurationPropertySource(config))
+        .bindOrCreate("siyu.wecom.client", WecomClientProperties.class);
+    assertThat(p.bucketCapacity(api)).isEqualTo(2);
+    assertThat(p.refillPerMinute(api)).isEqualTo(118);
+    WecomRateLimiter limiter = limiter(config);
+    clock.advance(Duration.ofHours(1)); // idle: the bucket is as full as it gets
+    // A caller asking every 100 ms for 3 minutes (virtual time); a granted call goes after its delay.
+    List<Long> callTimes = new java.util.ArrayList<>();
+    for (int i = 0; i < 1800; i++) {
+      long now = clock.millis();
+      WecomRateLimiter.Decision d = limiter.take(api, p.refillPerMinute(api), p.bucketCapacity(api),
+          Duration.ofSeconds(2)).block(Duration.ofSeconds(5));
+      if (d.allowed()) {
+        callTimes.add(now + d.delay().toMillis());
+      }
+      clock.advance(Duration.ofMillis(100));
+    }
+    java.util.Collections.sort(callTimes);
+    int most = 0;
+    for (int i = 0, j = 0; i < callTimes.size(); i++) {
+      while (callTimes.get(i) - callTimes.get(j) >= 60_000) {
+        j++;
+      }
+      most = Math.max(most, i - j + 1);
+    }
+    assertThat(most).isLessThanOrEqualTo(limit).isGreaterThanOrEqualTo(limit - 2);
   }
 
   @Test
@@ -113,9 +147,9 @@ class WecomTokenBucketIntegrationTest {
   @Test
   void acquireDelaysReactivelyUntilTheReservedToken() {
     String api = api();
-    WecomRateLimiter limiter = limiter(Map.of("siyu.wecom.client.rate-limits[" + api + "]", "60",
+    // 61 per minute, burst 1 s: the bucket holds 1 and refills 60 per minute (one per second)
+    WecomRateLimiter limiter = limiter(Map.of("siyu.wecom.client.rate-limits[" + api + "]", "61",
         "siyu.wecom.client.max-rate-wait", "2s"));
-    limiter.take(api, 60, 60, Duration.ZERO).repeat(58).blockLast(Duration.ofSeconds(5));
     StepVerifier.create(limiter.reserve("app", api)).expectNext(Duration.ZERO).verifyComplete();
     StepVerifier.create(limiter.reserve("app", api)).expectNext(Duration.ofSeconds(1)).verifyComplete();
     StepVerifier.create(limiter.reserve("app", api)).expectNext(Duration.ofSeconds(2)).verifyComplete();
