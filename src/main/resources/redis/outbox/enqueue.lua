@@ -1,14 +1,32 @@
--- Records an outbox entry once per key and schedules it. A known key changes nothing.
--- KEYS[1] entry hash  KEYS[2] due zset  KEYS[3] stats hash
--- ARGV[1] key  ARGV[2] person id ('' for none)  ARGV[3] message JSON  ARGV[4] now (epoch ms)
--- ARGV[5] priority  ARGV[6] deadline (epoch ms, '' for none)  ARGV[7] source
--- Returns {1, 'queued'} when recorded, {0, current status} when the key was already known.
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  return {0, redis.call('HGET', KEYS[1], 'status') or 'unknown'}
+-- Records outbox entries once per key and schedules them: N messages in one call (a single enqueue is
+-- N = 1; the campaign planner sends a batch). A known key changes nothing.
+-- KEYS[1] due zset  KEYS[2] stats hash  KEYS[2 + i] entry hash of message i (i = 1..N)
+-- ARGV[1] now (epoch ms)
+-- Message i's fields start at ARGV[2 + (i - 1) * 6] (stride 6, OutboxStore.ENQUEUE_STRIDE):
+--   +0 key  +1 person id ('' for none)  +2 message JSON  +3 priority  +4 deadline (epoch ms, '' for none)  +5 source
+-- Returns, per message in order, 1 (recorded, status queued) or 0 (key already known) followed by the status:
+-- {new_1, status_1, new_2, status_2, ...}.
+local stride = 6
+local now = ARGV[1]
+local out = {}
+local queued = 0
+for i = 1, #KEYS - 2 do
+  local entry = KEYS[2 + i]
+  local a = 2 + (i - 1) * stride
+  if redis.call('EXISTS', entry) == 1 then
+    out[#out + 1] = 0
+    out[#out + 1] = redis.call('HGET', entry, 'status') or 'unknown'
+  else
+    redis.call('HSET', entry, 'key', ARGV[a], 'person', ARGV[a + 1], 'msg', ARGV[a + 2], 'status', 'queued',
+      'attempts', 0, 'deliveries', 0, 'from', 0, 'createdAt', now, 'updatedAt', now, 'dueAt', now,
+      'priority', ARGV[a + 3], 'deadline', ARGV[a + 4], 'source', ARGV[a + 5])
+    redis.call('ZADD', KEYS[1], now, ARGV[a])
+    queued = queued + 1
+    out[#out + 1] = 1
+    out[#out + 1] = 'queued'
+  end
 end
-redis.call('HSET', KEYS[1], 'key', ARGV[1], 'person', ARGV[2], 'msg', ARGV[3], 'status', 'queued',
-  'attempts', 0, 'deliveries', 0, 'from', 0, 'createdAt', ARGV[4], 'updatedAt', ARGV[4], 'dueAt', ARGV[4],
-  'priority', ARGV[5], 'deadline', ARGV[6], 'source', ARGV[7])
-redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
-redis.call('HINCRBY', KEYS[3], 'status:queued', 1)
-return {1, 'queued'}
+if queued > 0 then
+  redis.call('HINCRBY', KEYS[2], 'status:queued', queued)
+end
+return out

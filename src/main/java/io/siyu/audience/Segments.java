@@ -36,6 +36,23 @@ public class Segments {
     return redis.opsForSet().isMember(RedisKeys.segmentMembers(name), personId);
   }
 
+  /** Which of {@code personIds} are members now: one SMISMEMBER. */
+  public Mono<java.util.Set<String>> membersAmong(String name, java.util.List<String> personIds) {
+    if (personIds.isEmpty()) {
+      return Mono.just(java.util.Set.of());
+    }
+    return redis.opsForSet().isMember(RedisKeys.segmentMembers(name), personIds.toArray())
+        .map(m -> {
+          java.util.Set<String> in = new java.util.HashSet<>();
+          m.forEach((id, member) -> {
+            if (Boolean.TRUE.equals(member)) {
+              in.add(String.valueOf(id));
+            }
+          });
+          return in;
+        });
+  }
+
   /** The segment's current members, streamed with SSCAN (a person may appear twice if the set is rehashed). */
   public Flux<String> members(String name) {
     return redis.opsForSet().scan(RedisKeys.segmentMembers(name), ScanOptions.scanOptions().count(1000).build());

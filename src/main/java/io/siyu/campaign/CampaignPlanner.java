@@ -6,6 +6,7 @@ import io.siyu.audience.Segments;
 import io.siyu.growth.GrowthProperties;
 import io.siyu.growth.Points;
 import io.siyu.infra.RedisKeys;
+import io.siyu.infra.RedisPipeline;
 import io.siyu.infra.SiyuProperties;
 import io.siyu.outbox.Outbox;
 import io.siyu.outbox.OutboxMessage;
@@ -13,10 +14,13 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,9 +40,10 @@ import reactor.core.publisher.Mono;
  * planned by whichever instance takes its lease.
  *
  * <p>Planning streams the segment page by page (SSCAN from the cursor saved in the run after each page,
- * {@code siyu.campaign.planner.page-size}), {@code concurrency} persons in flight: excluded segments,
- * profile, campaign cap (one script per person, idempotent per run), rendering ({@link Personalizer}, as
- * the preview), {@link Outbox#enqueue} with key {@code campaign:<runId>:<personId>}. A page replayed after a
+ * {@code siyu.campaign.planner.page-size}), each page in batches of {@code batch} persons, {@code concurrency}
+ * batches in flight: excluded segments (one SMISMEMBER each), profiles (pipelined), campaign cap (the
+ * per-person script, pipelined, idempotent per run), rendering ({@link Personalizer}, as the preview), and
+ * ONE {@link Outbox#enqueueAll} script per batch with keys {@code campaign:<runId>:<personId>}. A page replayed after a
  * crash, or a person SSCAN returns twice, finds the key known: nothing is queued twice. The campaign's state
  * is read before each page: paused stops after the current page (entries already queued still go), resumed
  * continues from the cursor, cancelled ends the run (the outbox expires its still-queued entries).
@@ -236,7 +241,8 @@ class CampaignPlanner implements SmartLifecycle {
         "campaign:" + campaign.id() + ":t:" + eventKey, condition);
     String segment = campaign.definition().audience().segment();
     Mono<Boolean> member = segment == null || segment.isBlank() ? Mono.just(true) : segments.isMember(segment, personId);
-    return member.flatMap(in -> in ? person(ctx, personId) : Mono.just(Outcome.NOT_IN_AUDIENCE));
+    return member.flatMap(in -> in ? batch(ctx, List.of(personId)).map(o -> o.get(0))
+        : Mono.just(Outcome.NOT_IN_AUDIENCE));
   }
 
   private Mono<Step> step(Context ctx, Campaign current, int[] pages, int maxPages) {
@@ -265,8 +271,9 @@ class CampaignPlanner implements SmartLifecycle {
   private Mono<Step> page(Context ctx, CampaignRuns.Run run) {
     Campaign.Definition d = ctx.campaign().definition();
     return runs.page(d.audience().segment(), run.cursor(), planner.pageSize()).flatMap(page -> Flux
-        .fromIterable(page.members())
-        .flatMap(person -> person(ctx, person), planner.concurrency())
+        .fromIterable(batches(page.members(), planner.batch()))
+        .flatMap(ids -> batch(ctx, ids), planner.concurrency())
+        .flatMapIterable(outcomes -> outcomes)
         .collect(() -> new EnumMap<Outcome, Long>(Outcome.class), (m, o) -> m.merge(o, 1L, Long::sum))
         .flatMap(counts -> {
           boolean done = "0".equals(page.cursor());
@@ -307,48 +314,125 @@ class CampaignPlanner implements SmartLifecycle {
         .then();
   }
 
-  /** One person: exclusions, profile, campaign cap, render, enqueue. */
-  private Mono<Outcome> person(Context ctx, String personId) {
+  /**
+   * A person of a batch after the profile read: the batch position, the profile and the channels that reach
+   * them; {@code skip} is the outcome when they cannot be reached (then the rest is null).
+   */
+  private record Candidate(int index, String personId, Profile profile, List<String> channels, Outcome skip) {}
+
+  /**
+   * One batch of persons, a few round trips instead of several per person: excluded segments (one SMISMEMBER
+   * per segment), the profiles (pipelined HGETALLs), the campaign cap (the per-person cap script, pipelined:
+   * each person's cap hash lives in its own {@code {p:}} slot, so one script for the batch would cross
+   * cluster slots), points when the template needs them (pipelined), rendering and ONE enqueue script for
+   * the batch's messages. Outcomes in the order of {@code ids}.
+   */
+  private Mono<List<Outcome>> batch(Context ctx, List<String> ids) {
     Campaign.Definition d = ctx.campaign().definition();
-    Mono<Boolean> excluded = d.audience().excludedSegments().isEmpty() ? Mono.just(false)
-        : Flux.fromIterable(d.audience().excludedSegments()).concatMap(s -> segments.isMember(s, personId))
-            .any(Boolean.TRUE::equals);
-    return excluded.flatMap(ex -> ex ? Mono.just(Outcome.EXCLUDED)
-        : redis.<String, String>opsForHash().entries(RedisKeys.person(personId))
-            .collectMap(Map.Entry::getKey, Map.Entry::getValue)
-            .flatMap(h -> h.isEmpty() ? Mono.just(Outcome.NO_RECIPIENT) : reach(ctx, personId, h)));
+    Mono<Set<String>> excluded = d.audience().excludedSegments().isEmpty() ? Mono.just(Set.of())
+        : Flux.fromIterable(d.audience().excludedSegments()).concatMap(s -> segments.membersAmong(s, ids))
+            .collect(HashSet::new, Set::addAll);
+    Outcome[] out = new Outcome[ids.size()];
+    return excluded.flatMap(ex -> {
+      List<String> rest = new ArrayList<>(ids.size());
+      List<Integer> restIndex = new ArrayList<>(ids.size());
+      for (int i = 0; i < ids.size(); i++) {
+        if (ex.contains(ids.get(i))) {
+          out[i] = Outcome.EXCLUDED;
+        } else {
+          rest.add(ids.get(i));
+          restIndex.add(i);
+        }
+      }
+      return RedisPipeline.all(rest, id -> redis.<String, String>opsForHash().entries(RedisKeys.person(id))
+          .collectMap(Map.Entry::getKey, Map.Entry::getValue)).flatMap(hashes -> {
+            List<Candidate> candidates = new ArrayList<>(hashes.size());
+            Instant now = clock.instant();
+            for (int k = 0; k < hashes.size(); k++) {
+              Candidate c = candidate(ctx, restIndex.get(k), rest.get(k), hashes.get(k), now);
+              if (c.skip() != null) {
+                out[c.index()] = c.skip();
+              } else {
+                candidates.add(c);
+              }
+            }
+            return reserveAndEnqueue(ctx, candidates, out);
+          });
+    }).map(done -> Arrays.asList(out));
   }
 
-  private Mono<Outcome> reach(Context ctx, String personId, Map<String, String> h) {
-    Campaign.Definition d = ctx.campaign().definition();
-    Instant now = clock.instant();
+  /** The person from the profile hash: reachable, or skipped (no profile, condition false, no channel). */
+  private Candidate candidate(Context ctx, int index, String personId, Map<String, String> h, Instant now) {
+    if (h.isEmpty()) {
+      return new Candidate(index, personId, null, null, Outcome.NO_RECIPIENT);
+    }
     Profile p = Profile.from(h, now, zone, windowDays);
     if (ctx.condition() != null && !ctx.condition().test(p)) {
-      return Mono.just(Outcome.CONDITION_FALSE);
+      return new Candidate(index, personId, null, null, Outcome.CONDITION_FALSE);
     }
-    List<String> channels = outboxChannels(d.channels(), p);
+    List<String> channels = outboxChannels(ctx.campaign().definition().channels(), p);
     if (p.unfollowed() || p.externalUserId() == null || channels.isEmpty()) {
-      return Mono.just(Outcome.NO_RECIPIENT);
+      return new Candidate(index, personId, null, null, Outcome.NO_RECIPIENT);
     }
+    return new Candidate(index, personId, p, channels, null);
+  }
+
+  /** Campaign caps for the candidates, then one enqueue for those within their cap; fills {@code out}. */
+  private Mono<Boolean> reserveAndEnqueue(Context ctx, List<Candidate> candidates, Outcome[] out) {
+    if (candidates.isEmpty()) {
+      return Mono.just(true);
+    }
+    Campaign.Definition d = ctx.campaign().definition();
     int cap = d.caps() == null || d.caps().perPerson() == null ? props.defaultPerPerson() : d.caps().perPerson();
-    return runs.reserveCap(personId, ctx.campaign().id(), ctx.runId(), cap, planner.capRetention()).flatMap(ok -> {
-      if (!ok) {
-        return Mono.just(Outcome.CAPPED);
-      }
-      Mono<Points.Expiring> expiring = ctx.content().needsExpiring()
-          ? points.expiring(personId, props.expiringWithin()) : Mono.just(new Points.Expiring(0, null));
-      return expiring.flatMap(exp -> {
-        String text = ctx.content().render(p, exp);
-        String owner = p.ownerUserId() == null || p.ownerUserId().isBlank() ? null : p.ownerUserId();
-        OutboxMessage.Recipient to = new OutboxMessage.Recipient(p.externalUserId(), owner, null, null,
-            channels.contains("kf") ? props.kfAccount() : null);
-        Instant deadline = deadline(ctx);
-        String messageKey = ctx.messageKey() != null ? ctx.messageKey() : key(ctx.runId(), personId);
-        OutboxMessage m = new OutboxMessage(messageKey, personId, to, OutboxMessage.Content.text(text),
-            0, deadline, source(ctx.campaign().id()), channels);
-        return outbox.enqueue(m).map(r -> r.first() ? Outcome.PLANNED : Outcome.ALREADY_QUEUED);
-      });
-    });
+    return RedisPipeline.all(candidates, c -> runs.reserveCap(c.personId(), ctx.campaign().id(), ctx.runId(), cap,
+        planner.capRetention()).defaultIfEmpty(false)).flatMap(oks -> {
+          List<Candidate> reached = new ArrayList<>(candidates.size());
+          for (int k = 0; k < candidates.size(); k++) {
+            if (oks.get(k)) {
+              reached.add(candidates.get(k));
+            } else {
+              out[candidates.get(k).index()] = Outcome.CAPPED;
+            }
+          }
+          Mono<List<Points.Expiring>> expiring = ctx.content().needsExpiring()
+              ? RedisPipeline.all(reached, c -> points.expiring(c.personId(), props.expiringWithin()))
+              : Mono.just(java.util.Collections.nCopies(reached.size(), NO_POINTS));
+          return expiring.flatMap(exp -> {
+            List<OutboxMessage> messages = new ArrayList<>(reached.size());
+            for (int k = 0; k < reached.size(); k++) {
+              messages.add(message(ctx, reached.get(k), exp.get(k)));
+            }
+            return outbox.enqueueAll(messages);
+          }).map(receipts -> {
+            for (int k = 0; k < receipts.size(); k++) {
+              out[reached.get(k).index()] = receipts.get(k).first() ? Outcome.PLANNED : Outcome.ALREADY_QUEUED;
+            }
+            return true;
+          });
+        });
+  }
+
+  private static final Points.Expiring NO_POINTS = new Points.Expiring(0, null);
+
+  /** The person's rendered message under the run's (or the trigger's) idempotency key. */
+  private OutboxMessage message(Context ctx, Candidate c, Points.Expiring expiring) {
+    Profile p = c.profile();
+    String text = ctx.content().render(p, expiring);
+    String owner = p.ownerUserId() == null || p.ownerUserId().isBlank() ? null : p.ownerUserId();
+    OutboxMessage.Recipient to = new OutboxMessage.Recipient(p.externalUserId(), owner, null, null,
+        c.channels().contains("kf") ? props.kfAccount() : null);
+    String messageKey = ctx.messageKey() != null ? ctx.messageKey() : key(ctx.runId(), c.personId());
+    return new OutboxMessage(messageKey, c.personId(), to, OutboxMessage.Content.text(text), 0, deadline(ctx),
+        source(ctx.campaign().id()), c.channels());
+  }
+
+  /** {@code ids} in consecutive slices of at most {@code size}. */
+  static List<List<String>> batches(List<String> ids, int size) {
+    List<List<String>> out = new ArrayList<>((ids.size() + size - 1) / size);
+    for (int i = 0; i < ids.size(); i += size) {
+      out.add(ids.subList(i, Math.min(ids.size(), i + size)));
+    }
+    return out;
   }
 
   /** A campaign message is worth sending within its conversion window from the run's fire time. */

@@ -37,8 +37,9 @@ import org.springframework.validation.annotation.Validated;
  *     planner:
  *       enabled: true                  # the scheduler tick on this instance (tests drive tick() instead)
  *       interval: 5s                   # how often the tick looks for due campaigns and unfinished runs
- *       page-size: 500                 # SSCAN COUNT per page; the cursor is saved after each page
- *       concurrency: 32                # persons of a page in flight at once
+ *       page-size: 1000                # SSCAN COUNT per page; the cursor is saved after each page
+ *       batch: 125                     # persons planned together (pipelined reads, one enqueue script)
+ *       concurrency: 4                 # batches of a page in flight at once
  *       runs: 4                        # runs one instance plans at once
  *       lease: 60s                     # a run's planner lease (renewed per page); a crashed planner's run resumes after it
  *       cap-retention: 400d            # how long a person's per-campaign cap slots are kept
@@ -103,8 +104,9 @@ public record CampaignProperties(
 
   /** The run scheduler and planner ({@code siyu.campaign.planner}). */
   public record Planner(@DefaultValue("true") boolean enabled, @DefaultValue("5s") @NotNull Duration interval,
-                        @DefaultValue("500") @Min(1) @Max(10000) int pageSize,
-                        @DefaultValue("32") @Min(1) @Max(512) int concurrency,
+                        @DefaultValue("1000") @Min(1) @Max(10000) int pageSize,
+                        @DefaultValue("125") @Min(1) @Max(1000) int batch,
+                        @DefaultValue("4") @Min(1) @Max(64) int concurrency,
                         @DefaultValue("4") @Min(1) @Max(64) int runs,
                         @DefaultValue("60s") @NotNull Duration lease,
                         @DefaultValue("400d") @NotNull Duration capRetention) {

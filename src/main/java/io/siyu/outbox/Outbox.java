@@ -13,7 +13,7 @@ import reactor.core.publisher.Mono;
  * The delivery pipeline: the one path by which Siyu messages a customer or a staff member.
  *
  * <p>{@link #enqueue} records a message once per key (one script: the entry hash and its place in the
- * due set). {@link OutboxWorker}s on every instance claim due entries under a lease and deliver them
+ * due set); {@link #enqueueAll} does so for many messages with the same script. {@link OutboxWorker}s on every instance claim due entries under a lease and deliver them
  * through the first channel that can take them (welcome code, kf session, add_msg_template, staff
  * to-do), honouring per-person caps, quiet hours, the shared WeCom rate limits and retries.
  *
@@ -65,17 +65,28 @@ public class Outbox {
    * (nothing written).
    */
   public Mono<Receipt> enqueue(OutboxMessage message) {
-    try {
-      validate(message);
-    } catch (IllegalArgumentException e) {
-      log.warn("outbox message refused: {}", e.getMessage());
-      return Mono.error(e);
+    return enqueueAll(List.of(message)).map(r -> r.get(0));
+  }
+
+  /**
+   * {@link #enqueue} for many messages in one script (the campaign planner's batches): receipts in the order
+   * of {@code messages}. One invalid message refuses them all (nothing written).
+   */
+  public Mono<List<Receipt>> enqueueAll(List<OutboxMessage> messages) {
+    List<OutboxMessage> normalized = new java.util.ArrayList<>(messages.size());
+    for (OutboxMessage message : messages) {
+      try {
+        validate(message);
+      } catch (IllegalArgumentException e) {
+        log.warn("outbox message refused: {}", e.getMessage());
+        return Mono.error(e);
+      }
+      normalized.add(message.source() == null || message.source().isBlank()
+          ? new OutboxMessage(message.key(), message.personId(), message.to(), message.content(), message.priority(),
+              message.deadline(), "unknown", message.channels())
+          : message);
     }
-    OutboxMessage normalized = message.source() == null || message.source().isBlank()
-        ? new OutboxMessage(message.key(), message.personId(), message.to(), message.content(), message.priority(),
-            message.deadline(), "unknown", message.channels())
-        : message;
-    return store.enqueue(normalized, clock.instant());
+    return store.enqueueAll(normalized, clock.instant());
   }
 
   /**

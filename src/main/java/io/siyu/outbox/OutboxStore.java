@@ -28,6 +28,8 @@ class OutboxStore {
   private static final RedisScript<Long> BEGIN = LuaScripts.load("outbox/begin.lua", Long.class);
   private static final RedisScript<Long> FINISH = LuaScripts.load("outbox/finish.lua", Long.class);
   private static final int CLAIM_STRIDE = 6;
+  /** Arguments per message of {@code enqueue.lua} (documented at its top). */
+  private static final int ENQUEUE_STRIDE = 6;
 
   private final ReactiveStringRedisTemplate redis;
   private final JsonMapper json;
@@ -53,13 +55,36 @@ class OutboxStore {
                  String token) {}
 
   Mono<Outbox.Receipt> enqueue(OutboxMessage m, Instant now) {
-    String body = json.writeValueAsString(m);
-    List<String> keys = List.of(RedisKeys.outboxEntry(m.key()), RedisKeys.outboxDue(), RedisKeys.outboxStats());
-    List<String> args = List.of(m.key(), m.personId() == null ? "" : m.personId(), body,
-        Long.toString(now.toEpochMilli()), Integer.toString(m.priority()),
-        m.deadline() == null ? "" : Long.toString(m.deadline().toEpochMilli()), m.source());
-    return redis.execute(ENQUEUE, keys, args).next()
-        .map(r -> new Outbox.Receipt(m.key(), ((Number) r.get(0)).longValue() == 1L, String.valueOf(r.get(1))));
+    return enqueueAll(List.of(m), now).map(r -> r.get(0));
+  }
+
+  /** One script for all of {@code messages}: receipts in the same order. */
+  Mono<List<Outbox.Receipt>> enqueueAll(List<OutboxMessage> messages, Instant now) {
+    if (messages.isEmpty()) {
+      return Mono.just(List.of());
+    }
+    List<String> keys = new ArrayList<>(2 + messages.size());
+    keys.add(RedisKeys.outboxDue());
+    keys.add(RedisKeys.outboxStats());
+    List<String> args = new ArrayList<>(1 + messages.size() * ENQUEUE_STRIDE);
+    args.add(Long.toString(now.toEpochMilli()));
+    for (OutboxMessage m : messages) {
+      keys.add(RedisKeys.outboxEntry(m.key()));
+      args.add(m.key());
+      args.add(m.personId() == null ? "" : m.personId());
+      args.add(json.writeValueAsString(m));
+      args.add(Integer.toString(m.priority()));
+      args.add(m.deadline() == null ? "" : Long.toString(m.deadline().toEpochMilli()));
+      args.add(m.source());
+    }
+    return redis.execute(ENQUEUE, keys, args).next().map(r -> {
+      List<Outbox.Receipt> out = new ArrayList<>(messages.size());
+      for (int i = 0; i < messages.size(); i++) {
+        out.add(new Outbox.Receipt(messages.get(i).key(), ((Number) r.get(2 * i)).longValue() == 1L,
+            String.valueOf(r.get(2 * i + 1))));
+      }
+      return List.copyOf(out);
+    });
   }
 
   Mono<List<Claimed>> claim(Instant now, int batch, String token) {

@@ -107,7 +107,8 @@ class CampaignPlannerIntegrationTest {
     assertThat(run.state()).isEqualTo("planned");
     assertThat(run.planned()).isEqualTo(45);
     assertThat(run.alreadyQueued()).isZero();
-    assertThat(run.pages()).isGreaterThanOrEqualTo(3);
+    // COUNT is a hint: a set Redis is still rehashing (just built) gives bigger pages, so 2 or more, not 3
+    assertThat(run.pages()).isGreaterThanOrEqualTo(2);
     assertThat(run.finishedAt()).isNotNull();
     assertThat(campaigns.find(id).block(T).state()).isEqualTo(Campaign.State.COMPLETED);
     assertThat(redis.opsForZSet().score(RedisKeys.campaignDue(), id).block(T)).as("left the due set").isNull();

@@ -25,13 +25,16 @@ public class RecordingOutbox extends Outbox {
     super(store, clock);
   }
 
+  /** {@link #enqueue} goes through here too. */
   @Override
-  public Mono<Receipt> enqueue(OutboxMessage message) {
+  public Mono<List<Receipt>> enqueueAll(List<OutboxMessage> messages) {
     return Mono.defer(() -> {
-      enqueues.incrementAndGet();
-      return super.enqueue(message).doOnNext(r -> {
-        if (r.first()) {
-          accepted.add(message);
+      enqueues.addAndGet(messages.size());
+      return super.enqueueAll(messages).doOnNext(receipts -> {
+        for (int i = 0; i < receipts.size(); i++) {
+          if (receipts.get(i).first()) {
+            accepted.add(messages.get(i));
+          }
         }
       });
     });
@@ -55,7 +58,7 @@ public class RecordingOutbox extends Outbox {
     return accepted.stream().filter(m -> m.key().equals(key)).findFirst().orElse(null);
   }
 
-  /** Calls of {@link #enqueue}, new or not. */
+  /** Messages handed to {@link #enqueue} or {@link #enqueueAll}, new or not. */
   public int enqueues() {
     return enqueues.get();
   }
