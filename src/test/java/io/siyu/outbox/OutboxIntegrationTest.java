@@ -147,6 +147,33 @@ class OutboxIntegrationTest {
   }
 
   @Test
+  void enqueueAllQueuesEachNewKeyOnceInOneScriptAndReportsKnownOnes() {
+    OutboxMessage.Recipient to = new OutboxMessage.Recipient(ext, OWNER, null, null, null);
+    OutboxMessage known = message("batch-known", to, text("a"), "campaign:c-b");
+    assertThat(outbox.enqueue(known).block(T).first()).isTrue();
+    long queuedBefore = outbox.stats().block(T).byStatus().getOrDefault("queued", 0L);
+    List<OutboxMessage> batch = List.of(message("batch-1", to, text("b"), "campaign:c-b"), known,
+        message("batch-2", to, text("c"), null));
+    List<Outbox.Receipt> receipts = outbox.enqueueAll(batch).block(T);
+    assertThat(receipts).extracting(Outbox.Receipt::key).containsExactly(key("batch-1"), key("batch-known"),
+        key("batch-2"));
+    assertThat(receipts).extracting(Outbox.Receipt::first).containsExactly(true, false, true);
+    assertThat(receipts).extracting(Outbox.Receipt::status).containsOnly("queued");
+    assertThat(outbox.stats().block(T).byStatus().get("queued")).isEqualTo(queuedBefore + 2);
+    assertThat(status(batch.get(2)).source()).isEqualTo("unknown");
+    // again: every key known, nothing new
+    assertThat(outbox.enqueueAll(batch).block(T)).extracting(Outbox.Receipt::first).containsOnly(false);
+    assertThat(outbox.stats().block(T).byStatus().get("queued")).isEqualTo(queuedBefore + 2);
+    // one invalid message refuses the batch: nothing written
+    OutboxMessage fresh = message("batch-3", to, text("d"), "campaign:c-b");
+    OutboxMessage bad = new OutboxMessage(key("batch bad"), person, to, text("e"), 0, null, "campaign:c-b");
+    assertThatThrownBy(() -> outbox.enqueueAll(List.of(fresh, bad)).block(T))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("key");
+    assertThat(status(fresh)).isNull();
+    deliver();
+  }
+
+  @Test
   void anExemptSourceAlsoExemptsItsSubSources() {
     assertThat(rules.quietUntil(Instant.parse("2026-01-01T15:00:00Z"), "journey-welcome:x")).isEmpty();
     assertThat(rules.quietUntil(Instant.parse("2026-01-01T15:00:00Z"), "journey-welcomed")).isPresent();
