@@ -62,6 +62,25 @@ class SandboxAdminController {
     return DataBufferUtils.join(request.getBody()).map(DataBufferUtils::release).then(Mono.just("success"));
   }
 
+  /**
+   * Adds {@code count} contacts {@code prefix + i} (i from {@code from}) who follow {@code userId}, without
+   * callbacks: benchmarks seed a large audience the sandbox must know (add_msg_template checks the follow).
+   */
+  @PostMapping("/sandbox/contacts")
+  @ResponseStatus(HttpStatus.NO_CONTENT)
+  void addContacts(@RequestBody Contacts request) {
+    if (request.userId() == null || request.userId().isBlank() || request.prefix() == null || request.prefix().isBlank()
+        || request.count() < 1 || request.count() > 1_000_000 || request.from() < 0) {
+      throw new org.springframework.web.server.ResponseStatusException(HttpStatus.BAD_REQUEST,
+          "userId and prefix are required, count 1 to 1000000, from >= 0");
+    }
+    for (long i = request.from(); i < request.from() + request.count(); i++) {
+      wecom.addFollow(request.prefix() + i, request.userId(), null);
+    }
+  }
+
+  record Contacts(String userId, String prefix, long from, long count) {}
+
   @PostMapping("/sandbox/reset")
   @ResponseStatus(HttpStatus.NO_CONTENT)
   void reset() {
