@@ -33,6 +33,7 @@ fi
 # shellcheck source=scripts/lib/bench-campaign.sh
 . scripts/lib/bench-campaign.sh
 export SIYU_ADMIN_OPERATOR_TOKEN="$token"
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 heap_used() { api "$base/actuator/metrics/jvm.memory.used?tag=area:heap" | sed -E 's/.*"value":([0-9.E+-]+).*/\1/'; }
 
 echo "== Siyu campaign planning benchmark $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ //'), loadavg $(cut -d' ' -f1-3 /proc/loadavg), server JVM: $java_opts ${BENCH_SERVER_ARGS:-}"
@@ -48,6 +49,8 @@ for r in $(seq 1 "$runs"); do
     --siyu.outbox.enabled=false --siyu.campaign.planner.interval=1s \
     ${BENCH_SERVER_ARGS:-}
   seed_audience "$n" "$segment" bp- wmBp zhangsan
+  redis_pid=$(pgrep -P "$server" redis-server || pgrep -f "redis-server.*:$redis_port" | head -1)
+  cpu0_app=$(cpu_ticks "$server"); cpu0_redis=$(cpu_ticks "$redis_pid")
   id=$(launch_campaign "$segment" staff 2)
   t0=$(date +%s.%N)
   max_heap=0; state=""
@@ -59,11 +62,13 @@ for r in $(seq 1 "$runs"); do
     if ! kill -0 "$server" 2>/dev/null; then echo "server died:"; tail -50 "$work/server.log"; exit 1; fi
   done
   t1=$(date +%s.%N)
+  cpu_app=$(awk -v a="$cpu0_app" -v b="$(cpu_ticks "$server")" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (b - a) / hz}')
+  cpu_redis=$(awk -v a="$cpu0_redis" -v b="$(cpu_ticks "$redis_pid")" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (b - a) / hz}')
   started=$(echo "$run" | field startedAt); finished=$(echo "$run" | field finishedAt)
   plan=$(awk -v a="$(epoch "$started")" -v b="$(epoch "$finished")" 'BEGIN {printf "%.1f", b - a}')
   wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}')
   heap_mb=$(awk -v h="$max_heap" 'BEGIN {printf "%.0f", h / 1048576}')
-  echo "run $r: planned=$(echo "$run" | field planned) scanned=$(echo "$run" | field scanned) pages=$(echo "$run" | field pages) plan=${plan}s (startedAt→finishedAt) launch→planned=${wall}s (incl. the 2 s schedule lead) max-heap-used=${heap_mb}MB rate=$(awk -v n="$n" -v s="$plan" 'BEGIN {printf "%.0f", n / s}')/s"
+  echo "run $r: planned=$(echo "$run" | field planned) scanned=$(echo "$run" | field scanned) pages=$(echo "$run" | field pages) plan=${plan}s (startedAt→finishedAt) launch→planned=${wall}s (incl. the 2 s schedule lead) max-heap-used=${heap_mb}MB cpu: app ${cpu_app}s redis ${cpu_redis}s, loadavg $(cut -d' ' -f1 /proc/loadavg), rate=$(awk -v n="$n" -v s="$plan" 'BEGIN {printf "%.0f", n / s}')/s"
   plan_times+=("$plan"); wall_times+=("$wall"); heaps+=("$heap_mb")
   if [ "$(echo "$run" | field planned)" != "$n" ]; then echo "FAIL: planned != $n"; exit 1; fi
   kill "$server"; wait "$server" 2>/dev/null || true
