@@ -30,6 +30,7 @@ import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * Starts campaign runs and plans them into outbox entries, on every instance.
@@ -344,8 +345,10 @@ class CampaignPlanner implements SmartLifecycle {
           restIndex.add(i);
         }
       }
+      // Replies arrive on the connection's one event-loop thread: parsing and rendering move to the parallel
+      // scheduler, so the planner uses every core and the event loop only reads and writes.
       return RedisPipeline.all(rest, id -> redis.<String, String>opsForHash().entries(RedisKeys.person(id))
-          .collectMap(Map.Entry::getKey, Map.Entry::getValue)).flatMap(hashes -> {
+          .collectMap(Map.Entry::getKey, Map.Entry::getValue)).publishOn(Schedulers.parallel()).flatMap(hashes -> {
             List<Candidate> candidates = new ArrayList<>(hashes.size());
             Instant now = clock.instant();
             for (int k = 0; k < hashes.size(); k++) {
@@ -385,7 +388,7 @@ class CampaignPlanner implements SmartLifecycle {
     Campaign.Definition d = ctx.campaign().definition();
     int cap = d.caps() == null || d.caps().perPerson() == null ? props.defaultPerPerson() : d.caps().perPerson();
     return RedisPipeline.all(candidates, c -> runs.reserveCap(c.personId(), ctx.campaign().id(), ctx.runId(), cap,
-        planner.capRetention()).defaultIfEmpty(false)).flatMap(oks -> {
+        planner.capRetention()).defaultIfEmpty(false)).publishOn(Schedulers.parallel()).flatMap(oks -> {
           List<Candidate> reached = new ArrayList<>(candidates.size());
           for (int k = 0; k < candidates.size(); k++) {
             if (oks.get(k)) {
@@ -396,6 +399,7 @@ class CampaignPlanner implements SmartLifecycle {
           }
           Mono<List<Points.Expiring>> expiring = ctx.content().needsExpiring()
               ? RedisPipeline.all(reached, c -> points.expiring(c.personId(), props.expiringWithin()))
+                  .publishOn(Schedulers.parallel())
               : Mono.just(java.util.Collections.nCopies(reached.size(), NO_POINTS));
           return expiring.flatMap(exp -> {
             List<OutboxMessage> messages = new ArrayList<>(reached.size());
