@@ -268,8 +268,9 @@ class WecomClientIntegrationTest {
 
   @Test
   void rateLimitIsSharedByInstancesAndRefusedCallsNeverReachWecom() {
-    Map<String, String> limited = Map.of("siyu.wecom.client.rate-limits[" + SEND + "]", "2",
-        "siyu.wecom.client.max-rate-wait", "0s");
+    // 4 per minute with a 30 s burst: the shared bucket holds 2 and refills 2 per minute
+    Map<String, String> limited = Map.of("siyu.wecom.client.rate-limits[" + SEND + "]", "4",
+        "siyu.wecom.client.rate-burst", "30s", "siyu.wecom.client.max-rate-wait", "0s");
     WecomClient one = otherInstance(limited);
     WecomClient two = otherInstance(limited);
     StepVerifier.create(one.call("app", SEND, sendTo("zhangsan"))).expectNextCount(1).verifyComplete();
