@@ -133,7 +133,7 @@ class OutboxWorker implements SmartLifecycle {
     Instant now = clock.instant();
     OutboxMessage m = c.message();
     if (m.deadline() != null && now.isAfter(m.deadline())) {
-      return expire(c, now, "deadline passed");
+      return expire(c, now, "deadline passed", "deadline");
     }
     Optional<Instant> quiet = rules.quietUntil(now, m.source());
     if (quiet.isPresent()) {
@@ -177,13 +177,14 @@ class OutboxWorker implements SmartLifecycle {
 
   private Mono<Void> sent(Claimed c, Channel ch) {
     Instant now = clock.instant();
-    return store.finish(c, now, Outcome.SENT, ch, null, 0, 1, null).doOnNext(recorded -> {
+    return store.finish(c, now, Outcome.SENT, ch, null, 0, 1, null).flatMap(recorded -> {
       if (recorded) {
         Counter.builder("siyu.outbox.sent").tag("channel", ch.id()).register(meters).increment();
-      } else {
-        // The documented window: the lease was lost during the call; the new holder may send again.
-        log.warn("outbox entry sent through {} after its lease was taken over", ch.id());
+        return store.touch(c.message(), now);
       }
+      // The documented window: the lease was lost during the call; the new holder may send again.
+      log.warn("outbox entry sent through {} after its lease was taken over", ch.id());
+      return Mono.<Void>empty();
     }).then();
   }
 
@@ -223,18 +224,18 @@ class OutboxWorker implements SmartLifecycle {
   private Mono<Void> defer(Claimed c, Instant now, Instant until, String reason, int from, int attempts, String note) {
     OutboxMessage m = c.message();
     if (m.deadline() != null && until.isAfter(m.deadline())) {
-      return expire(c, now, reason + " until after the deadline");
+      return expire(c, now, reason + " until after the deadline", reason + "-past-deadline");
     }
-    return store.finish(c, now, Outcome.QUEUED, null, until, from, attempts, note).doOnNext(recorded -> {
+    return store.finish(c, now, Outcome.QUEUED, null, until, from, attempts, note, reason).doOnNext(recorded -> {
       if (recorded) {
         Counter.builder("siyu.outbox.deferred").tag("reason", reason).register(meters).increment();
       }
     }).then();
   }
 
-  private Mono<Void> expire(Claimed c, Instant now, String reason) {
+  private Mono<Void> expire(Claimed c, Instant now, String reason, String reasonTag) {
     return rules.releaseCap(c.message())
-        .then(store.finish(c, now, Outcome.EXPIRED, null, null, 0, 0, reason))
+        .then(store.finish(c, now, Outcome.EXPIRED, null, null, 0, 0, reason, reasonTag))
         .doOnNext(recorded -> {
           if (recorded) {
             Counter.builder("siyu.outbox.expired").register(meters).increment();
@@ -245,7 +246,7 @@ class OutboxWorker implements SmartLifecycle {
   private Mono<Void> dead(Claimed c, Instant now, String reason, boolean called, String reasonTag) {
     String error = reason.length() > MAX_ERROR_LENGTH ? reason.substring(0, MAX_ERROR_LENGTH) : reason;
     return rules.releaseCap(c.message())
-        .then(store.finish(c, now, Outcome.DEAD, null, null, 0, called ? 1 : 0, error))
+        .then(store.finish(c, now, Outcome.DEAD, null, null, 0, called ? 1 : 0, error, reasonTag))
         .doOnNext(recorded -> {
           if (recorded) {
             Counter.builder("siyu.outbox.dead").tag("reason", reasonTag).register(meters).increment();
