@@ -63,6 +63,7 @@ class CampaignPlanner implements SmartLifecycle {
   private final Personalizer personalizer;
   private final Points points;
   private final Outbox outbox;
+  private final CampaignFeedback feedback;
   private final ReactiveStringRedisTemplate redis;
   private final CampaignProperties props;
   private final CampaignProperties.Planner planner;
@@ -76,10 +77,11 @@ class CampaignPlanner implements SmartLifecycle {
   private volatile Disposable loop;
 
   CampaignPlanner(Campaigns campaigns, CampaignStore store, CampaignRuns runs, Segments segments,
-                  Personalizer personalizer, Points points, Outbox outbox, ReactiveStringRedisTemplate redis,
-                  CampaignProperties props, GrowthProperties growth, Clock clock, SiyuProperties siyu,
-                  io.micrometer.core.instrument.MeterRegistry meters) {
+                  Personalizer personalizer, Points points, Outbox outbox, CampaignFeedback feedback,
+                  ReactiveStringRedisTemplate redis, CampaignProperties props, GrowthProperties growth, Clock clock,
+                  SiyuProperties siyu, io.micrometer.core.instrument.MeterRegistry meters) {
     this.meters = meters;
+    this.feedback = feedback;
     this.campaigns = campaigns;
     this.store = store;
     this.runs = runs;
@@ -99,7 +101,7 @@ class CampaignPlanner implements SmartLifecycle {
 
   /** A second planner on the same beans: what another instance would be (tests). */
   CampaignPlanner another() {
-    return new CampaignPlanner(campaigns, store, runs, segments, personalizer, points, outbox, redis, props,
+    return new CampaignPlanner(campaigns, store, runs, segments, personalizer, points, outbox, feedback, redis, props,
         growth, clock, siyu, meters);
   }
 
@@ -337,7 +339,10 @@ class CampaignPlanner implements SmartLifecycle {
       }
       Mono<Points.Expiring> expiring = ctx.content().needsExpiring()
           ? points.expiring(personId, props.expiringWithin()) : Mono.just(new Points.Expiring(0, null));
-      return expiring.flatMap(exp -> {
+      // triggered fires (a messageKey of their own) aggregate under <campaignId>:triggered
+      String fbRun = ctx.messageKey() != null ? CampaignFeedback.triggeredRun(ctx.campaign().id()) : ctx.runId();
+      return Mono.zip(expiring, feedback.tracking(ctx.campaign(), fbRun, personId, p)).flatMap(t -> {
+        Points.Expiring exp = t.getT1();
         String text = ctx.content().render(p, exp);
         String owner = p.ownerUserId() == null || p.ownerUserId().isBlank() ? null : p.ownerUserId();
         OutboxMessage.Recipient to = new OutboxMessage.Recipient(p.externalUserId(), owner, null, null,
@@ -345,7 +350,7 @@ class CampaignPlanner implements SmartLifecycle {
         Instant deadline = deadline(ctx);
         String messageKey = ctx.messageKey() != null ? ctx.messageKey() : key(ctx.runId(), personId);
         OutboxMessage m = new OutboxMessage(messageKey, personId, to, OutboxMessage.Content.text(text),
-            0, deadline, source(ctx.campaign().id()), channels);
+            0, deadline, source(ctx.campaign().id()), channels, t.getT2());
         return outbox.enqueue(m).map(r -> r.first() ? Outcome.PLANNED : Outcome.ALREADY_QUEUED);
       });
     });
