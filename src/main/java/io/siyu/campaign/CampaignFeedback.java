@@ -60,7 +60,12 @@ public class CampaignFeedback {
 
   public record Reasons(long total, Map<String, Long> byReason) {}
 
-  public record StaffTasks(long pending, long confirmed) {}
+  /**
+   * @param pending   sent as add_msg_template tasks, not reported sent yet
+   * @param confirmed the staff member sent it (get_groupmsg_send_result status 1)
+   * @param unsent    WeCom could not deliver it (status 2/3), or still unsent after confirm-for
+   */
+  public record StaffTasks(long pending, long confirmed, long unsent) {}
 
   /** Ratios (0..1), null when the denominator is 0: sent/planned, replies/sent, conversions/sent. */
   public record Rates(Double sent, Double reply, Double conversion) {}
@@ -211,6 +216,7 @@ public class CampaignFeedback {
     long enqueued = n(c, "enqueued");
     long sent = n(c, "sent");
     long confirmed = n(c, STAFF_CONFIRMED);
+    long unsent = n(c, "staff:failed") + n(c, "staff:unconfirmed");
     long templates = byChannel.getOrDefault("template", 0L);
     long plannedOut = planned < 0 ? enqueued : planned;
     Map<String, Breakdown> breakdown = new TreeMap<>();
@@ -223,7 +229,7 @@ public class CampaignFeedback {
     return new RunFeedback(runId, campaignId, state, fireAt, plannedOut, enqueued, new Sent(sent, byChannel),
         new Reasons(n(c, "deferred"), deferred), capped, new Reasons(n(c, "failed"), failed),
         new Reasons(n(c, "expired"), expired), n(c, "cancelled"), n(c, "retried"), waiting(c),
-        new StaffTasks(Math.max(0, templates - confirmed), confirmed), n(c, REPLY), n(c, CONVERSION),
+        new StaffTasks(Math.max(0, templates - confirmed - unsent), confirmed, unsent), n(c, REPLY), n(c, CONVERSION),
         new Rates(rate(sent, plannedOut), rate(n(c, REPLY), sent), rate(n(c, CONVERSION), sent)), breakdown);
   }
 

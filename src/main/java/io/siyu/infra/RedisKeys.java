@@ -115,6 +115,14 @@ public final class RedisKeys {
     return PREFIX + "outbox:" + personTag(personId) + ":touches";
   }
 
+  /**
+   * add_msg_template tasks of campaign messages whose staff confirmation is not known yet (outbox key by the
+   * time of the next get_groupmsg_send_result check, epoch ms).
+   */
+  public static String outboxTemplatePending() {
+    return PREFIX + "{outbox}:tmpl-pending";
+  }
+
   /** Sources whose still-queued entries expire when claimed (a set; e.g. cancelled campaigns). */
   public static String outboxCancelledSources() {
     return PREFIX + "{outbox}:cancelled-sources";

@@ -58,11 +58,20 @@ class OutboxWorker implements SmartLifecycle {
   private final OutboxProperties props;
   private final Clock clock;
   private final MeterRegistry meters;
+  private final TemplateConfirmations confirmations;
   private final String instance = UUID.randomUUID().toString();
   private volatile Disposable loop;
 
+  /** Without staff-confirmation tracking: a test's second instance. */
   OutboxWorker(OutboxStore store, OutboxRules rules, OutboxChannels channels, OutboxProperties props, Clock clock,
                MeterRegistry meters) {
+    this(store, rules, channels, props, clock, meters, null);
+  }
+
+  @org.springframework.beans.factory.annotation.Autowired
+  OutboxWorker(OutboxStore store, OutboxRules rules, OutboxChannels channels, OutboxProperties props, Clock clock,
+               MeterRegistry meters, TemplateConfirmations confirmations) {
+    this.confirmations = confirmations;
     this.store = store;
     this.rules = rules;
     this.channels = channels;
@@ -167,20 +176,27 @@ class OutboxWorker implements SmartLifecycle {
         });
   }
 
+  /** A send's result: the channel's task id (add_msg_template msgid) or null, or the error. */
+  private record SendResult(String ref, RuntimeException error) {}
+
   private Mono<Void> send(Claimed c, int index, Channel ch, Reservation r, List<String> skipped) {
     return channels.send(ch, c.key(), c.message())
-        .thenReturn(Optional.<RuntimeException>empty())
+        .map(ref -> new SendResult(ref, null))
+        .defaultIfEmpty(new SendResult(null, null))
         .onErrorResume(e -> e instanceof WecomException || e instanceof NextChannel,
-            e -> Mono.just(Optional.of((RuntimeException) e)))
-        .flatMap(err -> err.isEmpty() ? sent(c, ch) : failed(c, index, ch, r, err.get(), skipped));
+            e -> Mono.just(new SendResult(null, (RuntimeException) e)))
+        .flatMap(res -> res.error() == null ? sent(c, ch, res.ref()) : failed(c, index, ch, r, res.error(), skipped));
   }
 
-  private Mono<Void> sent(Claimed c, Channel ch) {
+  private Mono<Void> sent(Claimed c, Channel ch, String ref) {
     Instant now = clock.instant();
     return store.finish(c, now, Outcome.SENT, ch, null, 0, 1, null).flatMap(recorded -> {
       if (recorded) {
         Counter.builder("siyu.outbox.sent").tag("channel", ch.id()).register(meters).increment();
-        return store.touch(c.message(), now);
+        Mono<Void> confirm = confirmations != null && ch == Channel.TEMPLATE && ref != null
+            && c.message().feedback() != null
+            ? confirmations.track(c.key(), ref, c.message(), now) : Mono.empty();
+        return store.touch(c.message(), now).then(confirm);
       }
       // The documented window: the lease was lost during the call; the new holder may send again.
       log.warn("outbox entry sent through {} after its lease was taken over", ch.id());

@@ -70,7 +70,7 @@ class CampaignFeedbackIntegrationTest {
         .toInstant();
     clock.set(morning);
     redis.delete(RedisKeys.campaignDue(), RedisKeys.campaignRunsActive(), RedisKeys.outboxDue(),
-        RedisKeys.outboxInflight(), RedisKeys.campaignFires()).block(T);
+        RedisKeys.outboxInflight(), RedisKeys.campaignFires(), RedisKeys.outboxTemplatePending()).block(T);
     triggers.ensureGroup().block(T);
     triggers.consume().block(T); // events other tests left
   }
@@ -115,6 +115,18 @@ class CampaignFeedbackIntegrationTest {
     assertThat(map(fb, "sent")).containsEntry("total", 3).containsEntry("byChannel", Map.of("template", 3));
     assertThat(map(fb, "failed")).containsEntry("total", 1).containsEntry("byReason", Map.of("no-channel", 1));
     assertThat(map(fb, "staffTasks")).containsEntry("pending", 3).containsEntry("confirmed", 0);
+    // zhangsan sends v0's task in the WeCom client; the next check (after confirm-check) sees it, once
+    assertThat(sandbox.confirmTemplateTasks("wm" + v0)).isEqualTo(1);
+    assertThat(OutboxDriver.checkTemplateConfirmations(context, T)).as("not due before confirm-check").isZero();
+    clock.advance(Duration.ofMinutes(10));
+    assertThat(OutboxDriver.checkTemplateConfirmations(context, T)).isEqualTo(3);
+    clock.advance(Duration.ofMinutes(10));
+    assertThat(OutboxDriver.checkTemplateConfirmations(context, T)).as("the two unconfirmed, asked again").isEqualTo(2);
+    assertThat(map(feedback(id, runId), "staffTasks")).containsEntry("pending", 2).containsEntry("confirmed", 1);
+    clock.advance(Duration.ofDays(7));
+    OutboxDriver.checkTemplateConfirmations(context, T);
+    assertThat(map(feedback(id, runId), "staffTasks")).containsEntry("pending", 0).containsEntry("confirmed", 1)
+        .containsEntry("unsent", 2);
     assertThat(map(fb, "rates")).containsEntry("sent", 0.75);
     assertThat(map(map(fb, "breakdown"), "s:" + VIP)).containsEntry("enqueued", 2).containsEntry("sent", 2);
 
