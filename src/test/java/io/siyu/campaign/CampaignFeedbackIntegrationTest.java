@@ -184,6 +184,34 @@ class CampaignFeedbackIntegrationTest {
   }
 
   @Test
+  void aTriggeredCampaignsMessagesAggregateUnderItsTriggeredRun() {
+    String a = person("a", OWNER);
+    String b = person("b", OWNER);
+    String seg = segment(prefix, "id.startsWith('" + prefix + "')", 2);
+    Campaign.Definition d = new Campaign.Definition("签到回访", new Campaign.Goal("促成下单", "order", Duration.ofDays(2)),
+        new Campaign.Audience(seg, List.of()), new Campaign.Content("{name}您好", Map.of()), List.of("staff"),
+        new Campaign.Triggered("interaction", "checkin", Duration.ZERO, null), new Campaign.Caps(1));
+    String id = campaigns.create(d, "test").block(T).id();
+    campaigns.launch(id, "test").block(T);
+    event("checkin", a, "c1", clock.instant());
+    event("checkin", b, "c1", clock.instant());
+    triggers.consume().block(T);
+    triggers.fireTick().block(T);
+    OutboxDriver.deliverAll(context, T);
+    event("order", b, "o1", clock.instant().plus(Duration.ofDays(1)));
+    triggers.consume().block(T);
+
+    String run = id + ":triggered";
+    Map<String, Object> fb = feedback(id, run);
+    assertThat(fb).containsEntry("state", "triggered").containsEntry("planned", 2).containsEntry("conversions", 1);
+    assertThat(map(fb, "sent")).containsEntry("total", 2);
+    List<Map<String, Object>> latest = get("/campaigns/" + id + "/feedback").expectStatus().isOk()
+        .expectBodyList(new org.springframework.core.ParameterizedTypeReference<Map<String, Object>>() {})
+        .returnResult().getResponseBody();
+    assertThat(latest).extracting(m -> m.get("runId")).containsExactly(run);
+  }
+
+  @Test
   void unknownCampaignOrRunIsA404Problem() {
     String seg = segment(prefix, "id.startsWith('" + prefix + "')", 0);
     String id = launch(seg, morning.plusSeconds(60), "order", Duration.ofDays(1));
