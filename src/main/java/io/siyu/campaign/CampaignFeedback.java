@@ -141,12 +141,15 @@ public class CampaignFeedback {
         .flatMapMany(touches -> Flux.fromIterable(touches.entrySet()))
         .concatMap(t -> {
           String[] v = t.getValue().split("\\|", -1);
-          if (v.length < 4) {
-            return Mono.empty();
+          long sentAt;
+          long end;
+          try {
+            sentAt = Long.parseLong(v[0]);
+            end = Long.parseLong(v[1]);
+          } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
+            return Mono.empty(); // not a touch this version wrote
           }
-          long sentAt = Long.parseLong(v[0]);
-          long end = Long.parseLong(v[1]);
-          if (atMillis < sentAt || atMillis > end) {
+          if (v.length < 4 || atMillis < sentAt || atMillis > end) {
             return Mono.empty();
           }
           Mono<Long> r = reply ? attribute(t.getKey(), REPLY, person, v[3]) : Mono.empty();

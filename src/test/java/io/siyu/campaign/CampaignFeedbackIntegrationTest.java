@@ -222,6 +222,9 @@ class CampaignFeedbackIntegrationTest {
     get("/campaigns/" + id + "/runs/" + id + ":triggered/feedback")
         .expectStatus().isNotFound();
     get("/campaigns/" + id + "/feedback").expectStatus().isOk().expectBody().json("[]");
+    web.get().uri("/v3/api-docs").exchange().expectStatus().isOk().expectBody()
+        .jsonPath("$.paths['/api/v1/campaigns/{id}/runs/{runId}/feedback'].get.summary").exists()
+        .jsonPath("$.paths['/api/v1/campaigns/{id}/feedback'].get").exists();
   }
 
   // --- helpers ----------------------------------------------------------------------------------------
