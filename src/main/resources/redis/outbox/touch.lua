@@ -15,5 +15,6 @@ for i = 1, #h, 2 do
   end
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('PEXPIREAT', KEYS[1], last)
+-- relative: the caller's clock (epoch ms above) need not be the Redis server's
+redis.call('PEXPIRE', KEYS[1], math.max(1, last - now))
 return 1

@@ -196,7 +196,11 @@ class OutboxWorker implements SmartLifecycle {
         Mono<Void> confirm = confirmations != null && ch == Channel.TEMPLATE && ref != null
             && c.message().feedback() != null
             ? confirmations.track(c.key(), ref, c.message(), now) : Mono.empty();
-        return store.touch(c.message(), now).then(confirm);
+        // another slot than the entry (the person's), so not in finish.lua: a failure here loses attribution only
+        return store.touch(c.message(), now).then(confirm).onErrorResume(e -> {
+          log.warn("outbox feedback note after a send failed: {}: {}", e.getClass().getName(), e.getMessage());
+          return Mono.empty();
+        });
       }
       // The documented window: the lease was lost during the call; the new holder may send again.
       log.warn("outbox entry sent through {} after its lease was taken over", ch.id());

@@ -498,6 +498,9 @@ class OutboxIntegrationTest {
     String touch = redis.<String, String>opsForHash().get(RedisKeys.outboxTouches(person), run).block(T);
     assertThat(touch).isEqualTo(clock.instant().toEpochMilli() + "|"
         + clock.instant().plus(Duration.ofDays(3)).toEpochMilli() + "|order|stage:intro,s:vip");
+    // a relative TTL: the virtual clock is not the Redis server's
+    assertThat(redis.getExpire(RedisKeys.outboxTouches(person)).block(T)).isPositive()
+        .isLessThanOrEqualTo(Duration.ofDays(3));
     assertThat(redis.hasKey(RedisKeys.outboxTouches(person + "p")).block(T)).as("no feedback, no touch").isFalse();
 
     OutboxMessage cancelled = new OutboxMessage(key("fbc"), person + "c",
