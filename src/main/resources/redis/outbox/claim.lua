@@ -7,6 +7,20 @@
 -- ARGV[1] now (epoch ms)  ARGV[2] batch  ARGV[3] lease ms  ARGV[4] lease token  ARGV[5] entry key prefix
 -- ARGV[6] retention ms of a finished entry (0 keep)
 -- Returns {key, message JSON, attempts, from channel index, deliveries, redelivered 0|1, ...} (stride 6).
+-- Feedback (cancelled, retried): count one outcome into the entry's run feedback hash (fields 'fb' key, 'fbl' labels on the entry):
+-- counter, counter:detail, and l:<label>:counter per breakdown label. Same helper in enqueue/claim/finish.lua.
+local function fbcount(fb, labels, counter, detail)
+  if fb == nil or fb == false or fb == '' then
+    return
+  end
+  redis.call('HINCRBY', fb, counter, 1)
+  if detail ~= nil and detail ~= '' then
+    redis.call('HINCRBY', fb, counter .. ':' .. detail, 1)
+  end
+  for l in string.gmatch(labels or '', '[^,]+') do
+    redis.call('HINCRBY', fb, 'l:' .. l .. ':' .. counter, 1)
+  end
+end
 local now = tonumber(ARGV[1])
 local batch = tonumber(ARGV[2])
 local leaseUntil = now + tonumber(ARGV[3])
@@ -28,6 +42,8 @@ for _, k in ipairs(candidates) do
     redis.call('HSET', entry, 'status', 'expired', 'lastError', 'source cancelled', 'updatedAt', now, 'doneAt', now)
     redis.call('HINCRBY', KEYS[3], 'status:queued', -1)
     redis.call('HINCRBY', KEYS[3], 'status:expired', 1)
+    local fb = redis.call('HMGET', entry, 'fb', 'fbl')
+    fbcount(fb[1], fb[2], 'cancelled', nil)
     if tonumber(ARGV[6]) > 0 then
       redis.call('PEXPIRE', entry, ARGV[6])
     end
@@ -42,6 +58,8 @@ for _, k in ipairs(candidates) do
     else
       redelivered = 1
       redis.call('HINCRBY', KEYS[3], 'redelivered', 1)
+      local fb = redis.call('HMGET', entry, 'fb', 'fbl')
+      fbcount(fb[1], fb[2], 'retried', nil)
     end
     local deliveries = redis.call('HINCRBY', entry, 'deliveries', 1)
     local f = redis.call('HMGET', entry, 'msg', 'attempts', 'from')

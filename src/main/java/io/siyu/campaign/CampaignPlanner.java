@@ -69,6 +69,7 @@ class CampaignPlanner implements SmartLifecycle {
   private final Personalizer personalizer;
   private final Points points;
   private final Outbox outbox;
+  private final CampaignFeedback feedback;
   private final ReactiveStringRedisTemplate redis;
   private final CampaignProperties props;
   private final CampaignProperties.Planner planner;
@@ -82,10 +83,11 @@ class CampaignPlanner implements SmartLifecycle {
   private volatile Disposable loop;
 
   CampaignPlanner(Campaigns campaigns, CampaignStore store, CampaignRuns runs, Segments segments,
-                  Personalizer personalizer, Points points, Outbox outbox, ReactiveStringRedisTemplate redis,
-                  CampaignProperties props, GrowthProperties growth, Clock clock, SiyuProperties siyu,
-                  io.micrometer.core.instrument.MeterRegistry meters) {
+                  Personalizer personalizer, Points points, Outbox outbox, CampaignFeedback feedback,
+                  ReactiveStringRedisTemplate redis, CampaignProperties props, GrowthProperties growth, Clock clock,
+                  SiyuProperties siyu, io.micrometer.core.instrument.MeterRegistry meters) {
     this.meters = meters;
+    this.feedback = feedback;
     this.campaigns = campaigns;
     this.store = store;
     this.runs = runs;
@@ -105,7 +107,7 @@ class CampaignPlanner implements SmartLifecycle {
 
   /** A second planner on the same beans: what another instance would be (tests). */
   CampaignPlanner another() {
-    return new CampaignPlanner(campaigns, store, runs, segments, personalizer, points, outbox, redis, props,
+    return new CampaignPlanner(campaigns, store, runs, segments, personalizer, points, outbox, feedback, redis, props,
         growth, clock, siyu, meters);
   }
 
@@ -401,10 +403,14 @@ class CampaignPlanner implements SmartLifecycle {
               ? RedisPipeline.all(reached, c -> points.expiring(c.personId(), props.expiringWithin()))
                   .publishOn(Schedulers.parallel())
               : Mono.just(java.util.Collections.nCopies(reached.size(), NO_POINTS));
-          return expiring.flatMap(exp -> {
+          // triggered fires (a messageKey of their own) aggregate their feedback under <campaignId>:triggered
+          String fbRun = ctx.messageKey() != null ? CampaignFeedback.triggeredRun(ctx.campaign().id()) : ctx.runId();
+          Mono<List<OutboxMessage.Feedback>> tracking = RedisPipeline.all(reached,
+              c -> feedback.tracking(ctx.campaign(), fbRun, c.personId(), c.profile()));
+          return Mono.zip(expiring, tracking).flatMap(t -> {
             List<OutboxMessage> messages = new ArrayList<>(reached.size());
             for (int k = 0; k < reached.size(); k++) {
-              messages.add(message(ctx, reached.get(k), exp.get(k)));
+              messages.add(message(ctx, reached.get(k), t.getT1().get(k), t.getT2().get(k)));
             }
             return outbox.enqueueAll(messages);
           }).map(receipts -> {
@@ -419,7 +425,7 @@ class CampaignPlanner implements SmartLifecycle {
   private static final Points.Expiring NO_POINTS = new Points.Expiring(0, null);
 
   /** The person's rendered message under the run's (or the trigger's) idempotency key. */
-  private OutboxMessage message(Context ctx, Candidate c, Points.Expiring expiring) {
+  private OutboxMessage message(Context ctx, Candidate c, Points.Expiring expiring, OutboxMessage.Feedback fb) {
     Profile p = c.profile();
     String text = ctx.content().render(p, expiring);
     String owner = p.ownerUserId() == null || p.ownerUserId().isBlank() ? null : p.ownerUserId();
@@ -427,7 +433,7 @@ class CampaignPlanner implements SmartLifecycle {
         c.channels().contains("kf") ? props.kfAccount() : null);
     String messageKey = ctx.messageKey() != null ? ctx.messageKey() : key(ctx.runId(), c.personId());
     return new OutboxMessage(messageKey, c.personId(), to, OutboxMessage.Content.text(text), 0, deadline(ctx),
-        source(ctx.campaign().id()), c.channels());
+        source(ctx.campaign().id()), c.channels(), fb);
   }
 
   /** {@code ids} in consecutive slices of at most {@code size}. */

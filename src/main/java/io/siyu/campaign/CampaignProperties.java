@@ -50,6 +50,10 @@ import org.springframework.validation.annotation.Validated;
  *       consumer: ""                   # this instance's consumer name in group campaign-triggers ("" = random)
  *       lease: 60s                     # a claimed fire comes back after this if its handler died
  *       paused-recheck: 1m             # a paused campaign's due fire is looked at again after this
+ *     feedback:
+ *       reply-kinds: [chat]            # interaction kinds that count as a reply to a campaign message
+ *       segments: []                   # at most 20 segments broken down by (membership at plan time)
+ *       default-window: 7d             # reply/conversion window when the goal names no conversion window
  * </pre>
  */
 @Validated
@@ -66,7 +70,8 @@ public record CampaignProperties(
     @DefaultValue Map<String, String> stageNames,
     @DefaultValue Map<String, @Valid @NotNull Table> tables,
     @DefaultValue @Valid @NotNull Planner planner,
-    @DefaultValue @Valid @NotNull Triggers triggers) {
+    @DefaultValue @Valid @NotNull Triggers triggers,
+    @DefaultValue @Valid @NotNull Feedback feedback) {
 
   public CampaignProperties {
     fallbacks = fallbacks == null ? Map.of() : Map.copyOf(fallbacks);
@@ -131,6 +136,25 @@ public record CampaignProperties(
       }
       if (lease != null && lease.compareTo(Duration.ofSeconds(5)) < 0) {
         throw new IllegalArgumentException("siyu.campaign.triggers.lease must be at least 5s");
+      }
+    }
+  }
+
+  /** Per-run feedback ({@code siyu.campaign.feedback}). */
+  public record Feedback(@DefaultValue("chat") @NotNull List<@NotBlank String> replyKinds,
+                         @DefaultValue @NotNull @jakarta.validation.constraints.Size(max = 20) List<@NotBlank String> segments,
+                         @DefaultValue("7d") @NotNull Duration defaultWindow) {
+    public Feedback {
+      replyKinds = replyKinds == null ? List.of() : List.copyOf(replyKinds);
+      segments = segments == null ? List.of() : List.copyOf(segments);
+      for (String s : segments) {
+        if (s != null && !s.matches("[A-Za-z0-9_.:-]+")) {
+          throw new IllegalArgumentException("siyu.campaign.feedback.segments: '" + s
+              + "' is not a segment name (letters, digits, _ . : -)");
+        }
+      }
+      if (defaultWindow != null && (defaultWindow.isNegative() || defaultWindow.isZero())) {
+        throw new IllegalArgumentException("siyu.campaign.feedback.default-window must be positive");
       }
     }
   }

@@ -38,7 +38,8 @@ import reactor.core.publisher.Mono;
  * (created with MKSTREAM at {@code $} when missing), {@code batch} entries per read; for every scheduled or
  * running triggered campaign whose schedule matches the event ({@code interaction} + kind, {@code level_up})
  * it adds the fire {@code <campaignId>|<personId>|<eventKey>} to {@link RedisKeys#campaignFires()} with score
- * event time + delay (ZADD NX: a replayed event adds nothing new), then XACKs. A scheduled campaign becomes
+ * event time + delay (ZADD NX: a replayed event adds nothing new), hands the event to
+ * {@link CampaignFeedback#onEvent} (replies and conversions), then XACKs. A scheduled campaign becomes
  * running at its first matching event (so it can be paused).
  *
  * <p>{@link #fireTick()}: due fires are claimed one by one ({@code campaign/fire-claim.lua} moves the score to
@@ -62,6 +63,7 @@ class CampaignTriggers implements SmartLifecycle {
   private final CampaignStore store;
   private final Campaigns campaigns;
   private final CampaignPlanner planner;
+  private final CampaignFeedback feedback;
   private final CampaignProperties.Triggers props;
   private final Clock clock;
   private final MeterRegistry meters;
@@ -70,7 +72,8 @@ class CampaignTriggers implements SmartLifecycle {
   private volatile Disposable loop;
 
   CampaignTriggers(ReactiveStringRedisTemplate redis, CampaignStore store, Campaigns campaigns, CampaignPlanner planner,
-                   CampaignProperties props, Clock clock, MeterRegistry meters) {
+                   CampaignFeedback feedback, CampaignProperties props, Clock clock, MeterRegistry meters) {
+    this.feedback = feedback;
     this.redis = redis;
     this.store = store;
     this.campaigns = campaigns;
@@ -145,7 +148,8 @@ class CampaignTriggers implements SmartLifecycle {
     return read.collectList()
         .onErrorResume(e -> contains(e, "NOGROUP"), e -> ensureGroup().thenReturn(List.of()))
         .flatMap(records -> records.isEmpty() ? Mono.just(0) : triggered().flatMap(cs -> Flux.fromIterable(records)
-            .concatMap(r -> schedule(cs, r, started).then(redis.opsForStream().acknowledge(RedisKeys.events(), GROUP, r.getId())))
+            .concatMap(r -> schedule(cs, r, started).then(feedback.onEvent(r.getValue()))
+                .then(redis.opsForStream().acknowledge(RedisKeys.events(), GROUP, r.getId())))
             .then(Mono.just(records.size()))));
   }
 

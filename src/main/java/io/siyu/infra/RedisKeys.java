@@ -96,12 +96,39 @@ public final class RedisKeys {
     return PREFIX + "{outbox}:stats";
   }
 
-  /** Messages reserved for a person on one day ({@code yyyyMMdd} in the brand's zone). */
+  /**
+   * Delivery feedback of one campaign run (a hash of counters: enqueued, sent, sent:&lt;channel&gt;, deferred:&lt;reason&gt;,
+   * failed:&lt;reason&gt;, expired, cancelled, reply, conversion, l:&lt;label&gt;:&lt;counter&gt;, ...). In the {outbox}
+   * slot so the outbox scripts count into it atomically with the entry's change (the run hash is in {campaign}).
+   */
+  public static String outboxFeedback(String runId) {
+    return PREFIX + "{outbox}:fb:" + runId;
+  }
+
+  /** Who a run's replies and conversions were already counted for (a set of {@code <counter>:<personId>}). */
+  public static String outboxFeedbackAttributed(String runId) {
+    return PREFIX + "{outbox}:fb:" + runId + ":who";
+  }
+
+  /** The campaign runs that messaged a person: run id → {@code sentAt|windowEnd|goal|labels}, expiring. */
+  public static String outboxTouches(String personId) {
+    return PREFIX + "outbox:" + personTag(personId) + ":touches";
+  }
+
+  /**
+   * add_msg_template tasks of campaign messages whose staff confirmation is not known yet (outbox key by the
+   * time of the next get_groupmsg_send_result check, epoch ms).
+   */
+  public static String outboxTemplatePending() {
+    return PREFIX + "{outbox}:tmpl-pending";
+  }
+
   /** Sources whose still-queued entries expire when claimed (a set; e.g. cancelled campaigns). */
   public static String outboxCancelledSources() {
     return PREFIX + "{outbox}:cancelled-sources";
   }
 
+  /** Messages reserved for a person on one day ({@code yyyyMMdd} in the brand's zone). */
   public static String outboxCapDay(String personId, String day) {
     return PREFIX + "outbox:" + personTag(personId) + ":cap:d:" + day;
   }

@@ -28,6 +28,7 @@ public class Outbox {
   static final int MAX_KEY_LENGTH = 200;
   static final int MAX_LINKS = 9;
   static final int MAX_MENU_ITEMS = 10;
+  static final int MAX_FEEDBACK_LABELS = 21;
   static final List<String> STATUSES = List.of("queued", "sending", "sent", "dead", "expired");
 
   /** What {@link #enqueue} did: {@code first} false when the key was already known (nothing new queued). */
@@ -83,7 +84,7 @@ public class Outbox {
       }
       normalized.add(message.source() == null || message.source().isBlank()
           ? new OutboxMessage(message.key(), message.personId(), message.to(), message.content(), message.priority(),
-              message.deadline(), "unknown", message.channels())
+              message.deadline(), "unknown", message.channels(), message.feedback())
           : message);
     }
     return store.enqueueAll(normalized, clock.instant());
@@ -120,6 +121,20 @@ public class Outbox {
         require(Channel.of(ch) != null, "channels must be among welcome, kf, template, staff");
       }
       require(m.channels().stream().distinct().count() == m.channels().size(), "channels must not repeat");
+    }
+    if (m.feedback() != null) {
+      OutboxMessage.Feedback f = m.feedback();
+      require(f.runId() != null && !f.runId().isBlank() && f.runId().length() <= MAX_KEY_LENGTH
+          && f.runId().chars().noneMatch(ch -> Character.isWhitespace(ch) || ch == '|'),
+          "feedback.runId must be 1 to " + MAX_KEY_LENGTH + " characters without whitespace or '|'");
+      require(f.window() != null && !f.window().isNegative() && !f.window().isZero(), "feedback.window must be positive");
+      require(f.goal() == null || f.goal().chars().noneMatch(ch -> Character.isWhitespace(ch) || ch == '|'),
+          "feedback.goal must not contain whitespace or '|'");
+      require(f.labels().size() <= MAX_FEEDBACK_LABELS, "at most " + MAX_FEEDBACK_LABELS + " feedback labels");
+      for (String l : f.labels()) {
+        require(l != null && !l.isBlank() && l.chars().noneMatch(ch -> Character.isWhitespace(ch) || ch == ','
+            || ch == '|'), "feedback labels must be non-blank without whitespace, ',' or '|'");
+      }
     }
     OutboxMessage.Recipient to = m.to();
     require(to != null, "recipient is required");

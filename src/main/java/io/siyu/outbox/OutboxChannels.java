@@ -125,13 +125,16 @@ class OutboxChannels {
     };
   }
 
-  /** Calls WeCom; completes when WeCom accepted, fails with a WecomException or {@link NextChannel}. */
-  Mono<Void> send(Channel channel, String key, OutboxMessage m) {
+  /**
+   * Calls WeCom; completes when WeCom accepted (with add_msg_template's task msgid, empty for the other
+   * channels), fails with a WecomException or {@link NextChannel}.
+   */
+  Mono<String> send(Channel channel, String key, OutboxMessage m) {
     return switch (channel) {
-      case WELCOME -> sendWelcome(m);
-      case KF -> sendKf(key, m);
+      case WELCOME -> sendWelcome(m).then(Mono.empty());
+      case KF -> sendKf(key, m).then(Mono.empty());
       case TEMPLATE -> sendTemplate(m);
-      case STAFF -> sendStaffTask(m);
+      case STAFF -> sendStaffTask(m).then(Mono.empty());
     };
   }
 
@@ -177,14 +180,15 @@ class OutboxChannels {
     return wecom.call(props.apps().kf(), "kf/send_msg", s -> s.getKfService().sendMsg(req)).then();
   }
 
-  private Mono<Void> sendTemplate(OutboxMessage m) {
+  private Mono<String> sendTemplate(OutboxMessage m) {
     String customer = m.to().externalUserId();
     WxCpMsgTemplate t = WxCpMsgTemplate.builder().chatType("single").externalUserid(List.of(customer))
         .sender(m.to().ownerUserId()).text(text(m.content().text())).attachments(attachments(m.content())).build();
     return wecom.call(props.apps().contact(), "externalcontact/add_msg_template",
             s -> s.getExternalContactService().addMsgTemplate(t))
         .flatMap(r -> failed(r, customer)
-            ? Mono.<Void>error(new NextChannel("customer in add_msg_template fail_list")) : Mono.<Void>empty());
+            ? Mono.<String>error(new NextChannel("customer in add_msg_template fail_list"))
+            : Mono.justOrEmpty(r.getMsgId()));
   }
 
   private static boolean failed(WxCpMsgTemplateAddResult r, String customer) {

@@ -1,5 +1,6 @@
 package io.siyu.outbox;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
@@ -16,12 +17,19 @@ import java.util.List;
  * @param source   what produced it (journey, campaign, koc, …) for status and metrics
  * @param channels the channels the worker may use, in the order it tries them (outbox channel ids: welcome, kf,
  *                 template, staff); null = all, in the default order. Each channel's own rules still apply.
+ * @param feedback what to count the delivery outcomes under (a campaign run), or null: not counted
  */
 public record OutboxMessage(String key, String personId, Recipient to, Content content, int priority, Instant deadline,
-                            String source, List<String> channels) {
+                            String source, List<String> channels, Feedback feedback) {
 
   public OutboxMessage {
     channels = channels == null ? null : List.copyOf(channels);
+  }
+
+  /** Without feedback counting. */
+  public OutboxMessage(String key, String personId, Recipient to, Content content, int priority, Instant deadline,
+                       String source, List<String> channels) {
+    this(key, personId, to, content, priority, deadline, source, channels, null);
   }
 
   /** Every channel, in the default order. */
@@ -52,4 +60,19 @@ public record OutboxMessage(String key, String personId, Recipient to, Content c
   public record Menu(String head, List<MenuItem> items, String tail) {}
 
   public record MenuItem(String id, String content) {}
+
+  /**
+   * Per-run feedback: the outbox counts this message's outcomes into the run's feedback hash and, once sent,
+   * records a touch on the person so replies and conversions within {@code window} can be attributed.
+   *
+   * @param runId  the campaign run ({@code <campaignId>:<fire millis>} or {@code <campaignId>:triggered})
+   * @param window how long after the send a reply or the goal event counts for the run
+   * @param goal   the conversion event kind (an interaction kind or {@code level_up}); null: no conversions
+   * @param labels breakdown labels ({@code stage:<stage>}, {@code s:<segment>}); no whitespace or commas
+   */
+  public record Feedback(String runId, Duration window, String goal, List<String> labels) {
+    public Feedback {
+      labels = labels == null ? List.of() : List.copyOf(labels);
+    }
+  }
 }

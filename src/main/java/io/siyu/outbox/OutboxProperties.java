@@ -32,6 +32,8 @@ import org.springframework.validation.annotation.Validated;
  *     welcome: {window: 20s, margin: 3s}  # send_welcome_msg until window - margin after the add event
  *     kf: {window: 48h, max-messages: 5}  # kf/send_msg after the customer's last message
  *     template: {per-customer: 1, period: 1d}   # add_msg_template receipts per customer, 0 = not tracked
+ *       # confirm-check: 10m  how often get_groupmsg_send_result is asked whether campaign tasks were sent
+ *       # confirm-for: 7d     a task not confirmed after this counts as unconfirmed and is no longer asked
  *     apps: {contact: contact, kf: kf, staff: app}
  *     texts:
  *       staff-task: "请将以下内容发送给客户 {customer}：\n{text}"
@@ -115,7 +117,15 @@ public record OutboxProperties(
   /** add_msg_template receipts per customer per period, tracked so the task is not wasted; 0 = not tracked. */
   public record Template(
       @DefaultValue("1") @Min(0) int perCustomer,
-      @DefaultValue("1d") @NotNull Duration period) {}
+      @DefaultValue("1d") @NotNull Duration period,
+      @DefaultValue("10m") @NotNull Duration confirmCheck,
+      @DefaultValue("7d") @NotNull Duration confirmFor) {
+    public Template {
+      if (confirmCheck != null && confirmCheck.compareTo(Duration.ofSeconds(1)) < 0) {
+        throw new IllegalArgumentException("siyu.outbox.template.confirm-check must be at least 1s");
+      }
+    }
+  }
 
   /** Which configured WeCom app (siyu.wecom.apps) each channel uses. */
   public record Apps(

@@ -27,9 +27,10 @@ class OutboxStore {
   private static final RedisScript<List> CLAIM = LuaScripts.load("outbox/claim.lua", List.class);
   private static final RedisScript<Long> BEGIN = LuaScripts.load("outbox/begin.lua", Long.class);
   private static final RedisScript<Long> FINISH = LuaScripts.load("outbox/finish.lua", Long.class);
+  private static final RedisScript<Long> TOUCH = LuaScripts.load("outbox/touch.lua", Long.class);
   private static final int CLAIM_STRIDE = 6;
   /** Arguments per message of {@code enqueue.lua} (documented at its top). */
-  private static final int ENQUEUE_STRIDE = 6;
+  private static final int ENQUEUE_STRIDE = 8;
 
   private final ReactiveStringRedisTemplate redis;
   private final JsonMapper json;
@@ -76,6 +77,9 @@ class OutboxStore {
       args.add(Integer.toString(m.priority()));
       args.add(m.deadline() == null ? "" : Long.toString(m.deadline().toEpochMilli()));
       args.add(m.source());
+      OutboxMessage.Feedback fb = m.feedback();
+      args.add(fb == null ? "" : RedisKeys.outboxFeedback(fb.runId()));
+      args.add(fb == null ? "" : String.join(",", fb.labels()));
     }
     return redis.execute(ENQUEUE, keys, args).next().map(r -> {
       List<Outbox.Receipt> out = new ArrayList<>(messages.size());
@@ -119,13 +123,32 @@ class OutboxStore {
    */
   Mono<Boolean> finish(Claimed c, Instant now, Outcome outcome, Channel channel, Instant dueAt, int from,
                        int attemptsAdded, String error) {
+    return finish(c, now, outcome, channel, dueAt, from, attemptsAdded, error, null);
+  }
+
+  /** {@code reasonTag}: the feedback counters' reason (deferred:, failed:, expired:); null none. */
+  Mono<Boolean> finish(Claimed c, Instant now, Outcome outcome, Channel channel, Instant dueAt, int from,
+                       int attemptsAdded, String error, String reasonTag) {
     List<String> keys = List.of(RedisKeys.outboxEntry(c.key()), RedisKeys.outboxDue(), RedisKeys.outboxInflight(),
         RedisKeys.outboxStats());
     List<String> args = List.of(c.key(), c.token(), Long.toString(now.toEpochMilli()), outcome.value(),
         channel == null ? "" : channel.id(), Long.toString((dueAt == null ? now : dueAt).toEpochMilli()),
         Integer.toString(from), Integer.toString(attemptsAdded), error == null ? "" : error,
-        Long.toString(props.retention().toMillis()));
+        Long.toString(props.retention().toMillis()), reasonTag == null ? "" : reasonTag);
     return redis.execute(FINISH, keys, args).next().map(n -> n == 1L);
+  }
+
+  /** Notes on the person that the message's run reached them at {@code sentAt} (feedback attribution). */
+  Mono<Void> touch(OutboxMessage m, Instant sentAt) {
+    OutboxMessage.Feedback f = m.feedback();
+    if (f == null || m.personId() == null || m.personId().isBlank()) {
+      return Mono.empty();
+    }
+    long end = sentAt.plus(f.window()).toEpochMilli();
+    String value = sentAt.toEpochMilli() + "|" + end + "|" + (f.goal() == null ? "" : f.goal()) + "|"
+        + String.join(",", f.labels());
+    return redis.execute(TOUCH, List.of(RedisKeys.outboxTouches(m.personId())),
+        List.of(f.runId(), value, Long.toString(sentAt.toEpochMilli()), Long.toString(end))).then();
   }
 
   /** Marks a source cancelled: its entries still queued expire when next claimed (claim.lua). */

@@ -58,11 +58,20 @@ class OutboxWorker implements SmartLifecycle {
   private final OutboxProperties props;
   private final Clock clock;
   private final MeterRegistry meters;
+  private final TemplateConfirmations confirmations;
   private final String instance = UUID.randomUUID().toString();
   private volatile Disposable loop;
 
+  /** Without staff-confirmation tracking: a test's second instance. */
   OutboxWorker(OutboxStore store, OutboxRules rules, OutboxChannels channels, OutboxProperties props, Clock clock,
                MeterRegistry meters) {
+    this(store, rules, channels, props, clock, meters, null);
+  }
+
+  @org.springframework.beans.factory.annotation.Autowired
+  OutboxWorker(OutboxStore store, OutboxRules rules, OutboxChannels channels, OutboxProperties props, Clock clock,
+               MeterRegistry meters, TemplateConfirmations confirmations) {
+    this.confirmations = confirmations;
     this.store = store;
     this.rules = rules;
     this.channels = channels;
@@ -133,7 +142,7 @@ class OutboxWorker implements SmartLifecycle {
     Instant now = clock.instant();
     OutboxMessage m = c.message();
     if (m.deadline() != null && now.isAfter(m.deadline())) {
-      return expire(c, now, "deadline passed");
+      return expire(c, now, "deadline passed", "deadline");
     }
     Optional<Instant> quiet = rules.quietUntil(now, m.source());
     if (quiet.isPresent()) {
@@ -167,23 +176,35 @@ class OutboxWorker implements SmartLifecycle {
         });
   }
 
+  /** A send's result: the channel's task id (add_msg_template msgid) or null, or the error. */
+  private record SendResult(String ref, RuntimeException error) {}
+
   private Mono<Void> send(Claimed c, int index, Channel ch, Reservation r, List<String> skipped) {
     return channels.send(ch, c.key(), c.message())
-        .thenReturn(Optional.<RuntimeException>empty())
+        .map(ref -> new SendResult(ref, null))
+        .defaultIfEmpty(new SendResult(null, null))
         .onErrorResume(e -> e instanceof WecomException || e instanceof NextChannel,
-            e -> Mono.just(Optional.of((RuntimeException) e)))
-        .flatMap(err -> err.isEmpty() ? sent(c, ch) : failed(c, index, ch, r, err.get(), skipped));
+            e -> Mono.just(new SendResult(null, (RuntimeException) e)))
+        .flatMap(res -> res.error() == null ? sent(c, ch, res.ref()) : failed(c, index, ch, r, res.error(), skipped));
   }
 
-  private Mono<Void> sent(Claimed c, Channel ch) {
+  private Mono<Void> sent(Claimed c, Channel ch, String ref) {
     Instant now = clock.instant();
-    return store.finish(c, now, Outcome.SENT, ch, null, 0, 1, null).doOnNext(recorded -> {
+    return store.finish(c, now, Outcome.SENT, ch, null, 0, 1, null).flatMap(recorded -> {
       if (recorded) {
         Counter.builder("siyu.outbox.sent").tag("channel", ch.id()).register(meters).increment();
-      } else {
-        // The documented window: the lease was lost during the call; the new holder may send again.
-        log.warn("outbox entry sent through {} after its lease was taken over", ch.id());
+        Mono<Void> confirm = confirmations != null && ch == Channel.TEMPLATE && ref != null
+            && c.message().feedback() != null
+            ? confirmations.track(c.key(), ref, c.message(), now) : Mono.empty();
+        // another slot than the entry (the person's), so not in finish.lua: a failure here loses attribution only
+        return store.touch(c.message(), now).then(confirm).onErrorResume(e -> {
+          log.warn("outbox feedback note after a send failed: {}: {}", e.getClass().getName(), e.getMessage());
+          return Mono.empty();
+        });
       }
+      // The documented window: the lease was lost during the call; the new holder may send again.
+      log.warn("outbox entry sent through {} after its lease was taken over", ch.id());
+      return Mono.<Void>empty();
     }).then();
   }
 
@@ -223,18 +244,18 @@ class OutboxWorker implements SmartLifecycle {
   private Mono<Void> defer(Claimed c, Instant now, Instant until, String reason, int from, int attempts, String note) {
     OutboxMessage m = c.message();
     if (m.deadline() != null && until.isAfter(m.deadline())) {
-      return expire(c, now, reason + " until after the deadline");
+      return expire(c, now, reason + " until after the deadline", reason + "-past-deadline");
     }
-    return store.finish(c, now, Outcome.QUEUED, null, until, from, attempts, note).doOnNext(recorded -> {
+    return store.finish(c, now, Outcome.QUEUED, null, until, from, attempts, note, reason).doOnNext(recorded -> {
       if (recorded) {
         Counter.builder("siyu.outbox.deferred").tag("reason", reason).register(meters).increment();
       }
     }).then();
   }
 
-  private Mono<Void> expire(Claimed c, Instant now, String reason) {
+  private Mono<Void> expire(Claimed c, Instant now, String reason, String reasonTag) {
     return rules.releaseCap(c.message())
-        .then(store.finish(c, now, Outcome.EXPIRED, null, null, 0, 0, reason))
+        .then(store.finish(c, now, Outcome.EXPIRED, null, null, 0, 0, reason, reasonTag))
         .doOnNext(recorded -> {
           if (recorded) {
             Counter.builder("siyu.outbox.expired").register(meters).increment();
@@ -245,7 +266,7 @@ class OutboxWorker implements SmartLifecycle {
   private Mono<Void> dead(Claimed c, Instant now, String reason, boolean called, String reasonTag) {
     String error = reason.length() > MAX_ERROR_LENGTH ? reason.substring(0, MAX_ERROR_LENGTH) : reason;
     return rules.releaseCap(c.message())
-        .then(store.finish(c, now, Outcome.DEAD, null, null, 0, called ? 1 : 0, error))
+        .then(store.finish(c, now, Outcome.DEAD, null, null, 0, called ? 1 : 0, error, reasonTag))
         .doOnNext(recorded -> {
           if (recorded) {
             Counter.builder("siyu.outbox.dead").tag("reason", reasonTag).register(meters).increment();

@@ -99,6 +99,8 @@ public class SandboxWecom {
   private volatile Integer syncPageSize;
   private final Map<String, Deque<Instant>> memberMessages = new ConcurrentHashMap<>();
   private final Map<String, Deque<Instant>> templateReceipts = new ConcurrentHashMap<>();
+  /** add_msg_template tasks by msgid: sender, customers and whether the staff member confirmed (sent) it. */
+  private final Map<String, TemplateTask> templateTasks = new ConcurrentHashMap<>();
   private final Map<String, long[]> rateWindows = new ConcurrentHashMap<>();
   private final Map<String, Integer> rateLimits = new ConcurrentHashMap<>();
   private final Map<String, Deque<Integer>> faults = new ConcurrentHashMap<>();
@@ -137,6 +139,7 @@ public class SandboxWecom {
     syncPageSize = null;
     memberMessages.clear();
     templateReceipts.clear();
+    templateTasks.clear();
     rateWindows.clear();
     rateLimits.clear();
     rateLimits.putAll(props.rateLimits());
@@ -293,6 +296,22 @@ public class SandboxWecom {
   // Java API: faults, limits, tokens, call log
   // ------------------------------------------------------------------------------------------------
 
+  /**
+   * The staff member confirms (sends) their pending add_msg_template tasks to {@code externalUserId}, as in the
+   * WeCom client: get_groupmsg_send_result reports status 1 from now on. The number of tasks confirmed.
+   */
+  public synchronized int confirmTemplateTasks(String externalUserId) {
+    int n = 0;
+    for (Map.Entry<String, TemplateTask> e : templateTasks.entrySet()) {
+      TemplateTask t = e.getValue();
+      if (t.sentAt() == null && t.customers().contains(externalUserId)) {
+        e.setValue(new TemplateTask(t.sender(), t.customers(), clock.instant()));
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** The next calls of {@code api} (e.g. {@code message/send}) answer these errcodes, one per call. */
   public synchronized void injectFaults(String api, int... errcodes) {
     Deque<Integer> q = faults.computeIfAbsent(api, a -> new ArrayDeque<>());
@@ -421,6 +440,7 @@ public class SandboxWecom {
       case "externalcontact/get" -> externalContactGet(query.get("external_userid"));
       case "externalcontact/send_welcome_msg" -> sendWelcomeMsg(body);
       case "externalcontact/add_msg_template" -> addMsgTemplate(body);
+      case "externalcontact/get_groupmsg_send_result" -> groupMsgSendResult(body);
       case "externalcontact/groupchat/get" -> groupChatGet(body);
       case "externalcontact/mark_tag" -> markTag(body);
       case "externalcontact/add_contact_way" -> addContactWay(body);
@@ -563,13 +583,46 @@ public class SandboxWecom {
         got.addLast(now);
       }
     }
-    Outcome out = ok(Map.of("fail_list", fail, "msgid", randomId("tmpl", 16)));
+    String msgid = randomId("tmpl", 16);
+    List<String> delivered = new ArrayList<>(targets);
+    delivered.removeAll(fail);
+    templateTasks.put(msgid, new TemplateTask(sender, List.copyOf(delivered), null));
+    Outcome out = ok(Map.of("fail_list", fail, "msgid", msgid));
     if (!limited.isEmpty()) {
       out.dropped = true;
       out.detail.put("limited", limited);
     }
     return out;
   }
+
+  /**
+   * One task's per-customer status: 0 not sent yet (the staff member has not confirmed), 1 sent
+   * ({@link #confirmTemplateTasks}); {@code userid} filters by sender. One page (cursor ignored: tasks are small).
+   */
+  private Outcome groupMsgSendResult(Map<String, Object> body) {
+    String msgid = str(body, "msgid");
+    TemplateTask t = msgid == null ? null : templateTasks.get(msgid);
+    if (t == null) {
+      return error(INVALID_PARAMETER, "invalid msgid");
+    }
+    String userid = str(body, "userid");
+    List<Map<String, Object>> rows = new ArrayList<>();
+    if (userid == null || userid.equals(t.sender())) {
+      for (String ext : t.customers()) {
+        Map<String, Object> row = new java.util.LinkedHashMap<>();
+        row.put("external_userid", ext);
+        row.put("userid", t.sender());
+        row.put("status", t.sentAt() == null ? 0 : 1);
+        if (t.sentAt() != null) {
+          row.put("send_time", t.sentAt().getEpochSecond());
+        }
+        rows.add(row);
+      }
+    }
+    return ok(Map.of("send_list", rows, "next_cursor", ""));
+  }
+
+  private record TemplateTask(String sender, List<String> customers, Instant sentAt) {}
 
   private Outcome groupChatGet(Map<String, Object> body) {
     SandboxGroup g = groups.get(String.valueOf(body.get("chat_id")));

@@ -46,4 +46,19 @@ class CampaignPropertiesTest {
             .hasMessageContaining("siyu.campaign.tables.rec.rules[0].when"));
     runner.withPropertyValues("siyu.campaign.default-per-person=0").run(ctx -> assertThat(ctx).hasFailed());
   }
+
+  @Test
+  void feedbackDefaultsAndAtMost20ValidSegments() {
+    runner.run(ctx -> {
+      CampaignProperties.Feedback f = ctx.getBean(CampaignProperties.class).feedback();
+      assertThat(f.replyKinds()).containsExactly("chat");
+      assertThat(f.segments()).isEmpty();
+      assertThat(f.defaultWindow()).isEqualTo(java.time.Duration.ofDays(7));
+    });
+    String many = String.join(",", java.util.stream.IntStream.range(0, 21).mapToObj(i -> "s" + i).toList());
+    runner.withPropertyValues("siyu.campaign.feedback.segments=" + many).run(ctx -> assertThat(ctx).hasFailed()
+        .getFailure().rootCause().hasMessageContaining("feedback.segments"));
+    runner.withPropertyValues("siyu.campaign.feedback.segments=vip,bad name").run(ctx -> assertThat(ctx).hasFailed()
+        .getFailure().rootCause().hasMessageContaining("siyu.campaign.feedback.segments"));
+  }
 }

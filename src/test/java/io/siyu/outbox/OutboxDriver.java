@@ -17,4 +17,9 @@ public final class OutboxDriver {
     }
     return total;
   }
+
+  /** Asks WeCom about the due add_msg_template tasks once (the confirmation poller's round); the number checked. */
+  public static int checkTemplateConfirmations(ApplicationContext context, Duration timeout) {
+    return context.getBean(TemplateConfirmations.class).checkDue().block(timeout);
+  }
 }

@@ -488,6 +488,86 @@ class OutboxIntegrationTest {
     assertThat(status(m).status()).isEqualTo("sent");
   }
 
+  // --- per-run feedback counters -------------------------------------------------------------------
+
+  @Test
+  void feedbackCountsEveryOutcomeOfARunOnceAndPerLabel() {
+    String run = "c-fb" + person + ":1";
+    OutboxMessage.Feedback fb = new OutboxMessage.Feedback(run, Duration.ofDays(3), "order", List.of("stage:intro", "s:vip"));
+    String source = "campaign:c-fb" + person;
+    OutboxMessage sent = new OutboxMessage(key("fbs"), person, new OutboxMessage.Recipient(ext, OWNER, null, null, null),
+        text("x"), 0, null, source, null, fb);
+    OutboxMessage dead = new OutboxMessage(key("fbd"), person + "d",
+        new OutboxMessage.Recipient(null, "nobody-" + ext, null, null, null), text("x"), 0, null, source, null, fb);
+    OutboxMessage expired = new OutboxMessage(key("fbe"), person + "e",
+        new OutboxMessage.Recipient(ext, OWNER, null, null, null), text("x"), 0, clock.instant().plusSeconds(5), source,
+        null, fb);
+    OutboxMessage plain = new OutboxMessage(key("fbp"), person + "p",
+        new OutboxMessage.Recipient(null, OWNER, null, null, null), text("x"), 0, null, source);
+    for (OutboxMessage m : List.of(sent, dead, expired, plain)) {
+      outbox.enqueue(m).block(T);
+    }
+    outbox.enqueue(sent).block(T); // a replayed enqueue counts nothing
+    assertThat(feedback(run)).containsEntry("enqueued", 3L).containsEntry("l:s:vip:enqueued", 3L);
+
+    clock.advance(Duration.ofSeconds(6));
+    deliver();
+
+    assertThat(status(sent).status()).isEqualTo("sent");
+    assertThat(status(dead).status()).isEqualTo("dead");
+    assertThat(status(expired).status()).isEqualTo("expired");
+    assertThat(feedback(run)).containsEntry("enqueued", 3L).containsEntry("sent", 1L)
+        .containsEntry("sent:template", 1L).containsEntry("failed", 1L).containsEntry("failed:permanent", 1L)
+        .containsEntry("expired", 1L).containsEntry("expired:deadline", 1L)
+        .containsEntry("l:stage:intro:sent", 1L).containsEntry("l:s:vip:failed", 1L)
+        .doesNotContainKey("cancelled");
+    // the send is noted on the person for reply/conversion attribution, with its window end and labels
+    String touch = redis.<String, String>opsForHash().get(RedisKeys.outboxTouches(person), run).block(T);
+    assertThat(touch).isEqualTo(clock.instant().toEpochMilli() + "|"
+        + clock.instant().plus(Duration.ofDays(3)).toEpochMilli() + "|order|stage:intro,s:vip");
+    // a relative TTL: the virtual clock is not the Redis server's
+    assertThat(redis.getExpire(RedisKeys.outboxTouches(person)).block(T)).isPositive()
+        .isLessThanOrEqualTo(Duration.ofDays(3));
+    assertThat(redis.hasKey(RedisKeys.outboxTouches(person + "p")).block(T)).as("no feedback, no touch").isFalse();
+
+    OutboxMessage cancelled = new OutboxMessage(key("fbc"), person + "c",
+        new OutboxMessage.Recipient(ext, OWNER, null, null, null), text("x"), 0, null, source, null, fb);
+    outbox.enqueue(cancelled).block(T);
+    outbox.cancelSource(source).block(T);
+    deliver();
+    assertThat(feedback(run)).containsEntry("enqueued", 4L).containsEntry("cancelled", 1L)
+        .containsEntry("l:stage:intro:cancelled", 1L);
+  }
+
+  @Test
+  void feedbackCountsDeferralsRetriesAndAReplayedFinishOnce() {
+    String run = "c-fb2" + person + ":1";
+    OutboxMessage.Feedback fb = new OutboxMessage.Feedback(run, Duration.ofDays(1), null, List.of());
+    ZoneId zone = siyu.zone();
+    ZonedDateTime night = clock.instant().atZone(zone).with(LocalTime.of(23, 0));
+    clock.set(night.toInstant());
+    OutboxMessage m = new OutboxMessage(key("fbq"), person, new OutboxMessage.Recipient(ext, OWNER, null, null, null),
+        text("x"), 0, null, "campaign:c-fb2", null, fb);
+    outbox.enqueue(m).block(T);
+    deliver();
+    assertThat(feedback(run)).containsEntry("deferred", 1L).containsEntry("deferred:quiet-hours", 1L);
+
+    clock.set(night.toLocalDate().plusDays(1).atTime(8, 0).atZone(zone).toInstant());
+    OutboxWorker crashed = new OutboxWorker(store, rules, channels, props, clock, meters);
+    List<OutboxStore.Claimed> held = crashed.claim(10).block(T);
+    OutboxStore.Claimed stale = held.stream().filter(c -> c.key().equals(m.key())).findFirst().orElseThrow();
+    clock.advance(props.lease().plusSeconds(1));
+    deliver();
+    assertThat(store.finish(stale, clock.instant(), OutboxStore.Outcome.SENT, Channel.TEMPLATE, null, 0, 1, null)
+        .block(T)).isFalse();
+    assertThat(feedback(run)).containsEntry("retried", 1L).containsEntry("sent", 1L).containsEntry("sent:template", 1L);
+  }
+
+  private Map<String, Long> feedback(String runId) {
+    return redis.<String, String>opsForHash().entries(RedisKeys.outboxFeedback(runId))
+        .collectMap(Map.Entry::getKey, e -> Long.parseLong(e.getValue())).block(T);
+  }
+
   // --- retries and dead letters -------------------------------------------------------------------
 
   @Test
