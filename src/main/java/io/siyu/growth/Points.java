@@ -268,9 +268,12 @@ public class Points {
 
   /** The global side effects, each idempotent: repeated in full by a retry or replay. */
   private Mono<Void> afterChange(String personId, Reply r) {
+    // The notice index goes with the due index: a lot it lowers to an already noticed day costs one look.
     Mono<Long> due = r.nextExpiry() == null ? Mono.empty()
         : redis.execute(LOWER, List.of(RedisKeys.pointsDue()),
-            List.of(Long.toString(r.nextExpiry().toEpochMilli()), personId)).next();
+            List.of(Long.toString(r.nextExpiry().toEpochMilli()), personId)).next()
+            .then(redis.execute(LOWER, List.of(RedisKeys.pointsNoticeDue()), List.of(Long.toString(
+                r.nextExpiry().minus(props.expiringNoticeLead()).toEpochMilli()), personId)).next());
     Mono<Long> board = redis.execute(LEADERBOARD,
         List.of(RedisKeys.pointsLeaderboard(), RedisKeys.pointsLeaderboardVersions()),
         List.of(personId, Long.toString(r.balance()), Long.toString(r.version()))).next();
