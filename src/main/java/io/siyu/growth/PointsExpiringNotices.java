@@ -11,6 +11,8 @@ import java.time.LocalDate;
 import java.time.ZoneId;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 import org.springframework.data.domain.Range;
 import org.springframework.data.redis.connection.Limit;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
@@ -24,13 +26,15 @@ import reactor.core.publisher.Mono;
  * Publishes {@code points_expiring} events ({@link Events#POINTS_EXPIRING}) for persons whose points expire
  * within {@code siyu.points.expiring-notice-lead}, once per person and expiry day (key
  * {@code points_expiring:<person>:<yyyy-MM-dd>} in {@code siyu.zone}); triggered campaigns turn them into
- * reminders. Fields: {@code points} (expiring within the lead), {@code expiresAt} (epoch millis of the
- * earliest of them) and {@code date} (its local day).
+ * reminders. Fields: {@code points} (all expiring on that day), {@code expiresAt} (epoch millis of the earliest
+ * of them) and {@code date} (the day). A window holding lots of several days not told yet publishes one
+ * event per day.
  *
  * <p>Driven by the expiry job's tick (under its lease). The index {@link RedisKeys#pointsNoticeDue()} holds
  * person → earliest lot expiry minus the lead, lowered by every points change ({@link Points}). Per person
- * taken from it: the event unless the day is marked, then the mark ({@code points/noticed.lua}): publishing
- * before marking makes a crash publish twice rather than never, and consumers dedupe on the key. Then the
+ * taken from it: an event for every day in the window not marked yet, each followed by its mark
+ * ({@code points/noticed.lua}): publishing before marking makes a crash publish twice rather than never,
+ * and consumers dedupe on the key. Then the
  * entry is removed if unchanged and the first lot expiring after the window is scheduled, so a noticed day
  * is not looked at again.
  */
@@ -64,6 +68,17 @@ class PointsExpiringNotices {
     this.meters = meters;
   }
 
+  /** Publishes, then marks the day (a crash in between publishes again: consumers dedupe on the key). */
+  private Mono<Void> publish(String person, LocalDate day, long pts, Instant earliest, Instant now) {
+    return events.publish(Events.POINTS_EXPIRING, key(person, day), person, now, Map.of("points", Long.toString(pts),
+            "expiresAt", Long.toString(earliest.toEpochMilli()), "date", day.toString()))
+        .then(redis.execute(NOTICED, List.of(RedisKeys.pointsNoticed(person)), List.of(day.toString(),
+            now.atZone(zone).toLocalDate().toString(),
+            Long.toString(Duration.between(now, earliest).plus(Duration.ofDays(2)).toMillis()))).next())
+        .doOnNext(x -> meters.counter("siyu.points.expiring_notices").increment())
+        .then();
+  }
+
   /** The idempotency key of the notice for a person's expiry day. */
   static String key(String personId, LocalDate day) {
     return Events.POINTS_EXPIRING + ":" + personId + ":" + day;
@@ -92,23 +107,31 @@ class PointsExpiringNotices {
     String person = due.getValue();
     Instant now = clock.instant();
     Instant windowEnd = now.plus(lead);
-    Mono<Long> published = points.balance(person).flatMap(b -> {
-      Points.Expiring exp = b.expiringBefore(windowEnd);
-      if (exp.points() <= 0) {
-        return Mono.just(0L);
-      }
-      LocalDate day = exp.earliest().atZone(zone).toLocalDate();
-      String marker = RedisKeys.pointsNoticed(person);
-      return redis.opsForHash().hasKey(marker, day.toString()).flatMap(known -> known ? Mono.just(0L)
-          : events.publish(Events.POINTS_EXPIRING, key(person, day), person, now, Map.of(
-                  "points", Long.toString(exp.points()), "expiresAt", Long.toString(exp.earliest().toEpochMilli()),
-                  "date", day.toString()))
-              .then(redis.execute(NOTICED, List.of(marker), List.of(day.toString(),
-                  now.atZone(zone).toLocalDate().toString(),
-                  Long.toString(Duration.between(now, exp.earliest()).plus(Duration.ofDays(2)).toMillis()))).next())
-              .doOnNext(x -> meters.counter("siyu.points.expiring_notices").increment())
-              .thenReturn(1L));
-    });
+    String marker = RedisKeys.pointsNoticed(person);
+    Mono<Long> published = points.balance(person)
+        .flatMap(b -> redis.<String, String>opsForHash().keys(marker).collect(Collectors.toSet())
+            .map(told -> reactor.util.function.Tuples.of(b, told)))
+        .flatMap(t -> {
+          // One event per expiry day reached by the window and not told yet, with ALL of that day's points
+          // (a later lot of the same day is not told again) and its earliest expiry.
+          Map<LocalDate, long[]> days = new TreeMap<>();
+          for (Points.Lot l : t.getT1().lots()) {
+            LocalDate day = l.expiresAt().atZone(zone).toLocalDate();
+            if (!l.expiresAt().isAfter(windowEnd) && l.remaining() > 0 && !t.getT2().contains(day.toString())) {
+              days.put(day, new long[] {0, Long.MAX_VALUE});
+            }
+          }
+          for (Points.Lot l : t.getT1().lots()) {
+            long[] d = days.get(l.expiresAt().atZone(zone).toLocalDate());
+            if (d != null) {
+              d[0] += l.remaining();
+              d[1] = Math.min(d[1], l.expiresAt().toEpochMilli());
+            }
+          }
+          return Flux.fromIterable(days.entrySet())
+              .concatMap(e -> publish(person, e.getKey(), e.getValue()[0], Instant.ofEpochMilli(e.getValue()[1]), now))
+              .count();
+        });
     // Re-index at the first lot expiring after this window (the ones inside it were just covered).
     Mono<Void> reindex = redis.execute(UNSCHEDULE, List.of(RedisKeys.pointsNoticeDue()),
             List.of(person, Long.toString(due.getScore().longValue()))).next()
