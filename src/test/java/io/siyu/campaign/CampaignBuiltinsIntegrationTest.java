@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.siyu.MutableClock;
+import io.siyu.SiyuApplication;
 import io.siyu.SiyuIntegrationTest;
 import io.siyu.audience.AudienceRebuilds;
 import io.siyu.audience.PersonStore;
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Import;
 import org.springframework.data.redis.connection.stream.Consumer;
@@ -150,6 +152,25 @@ class CampaignBuiltinsIntegrationTest {
         validator, redis, clock)::start)
         .hasMessageContaining("siyu.campaign.builtins.campaigns.Bad Id: a builtin id")
         .hasMessageContaining("siyu.campaign.builtins.campaigns.x.schedule");
+  }
+
+  @Test
+  void theApplicationDoesNotStartWithAnInvalidBuiltinInItsConfiguration() {
+    SpringApplicationBuilder app = new SpringApplicationBuilder(SiyuApplication.class);
+    // command-line arguments: above config/application.yml, as an operator's edit of it would be
+    assertThatThrownBy(() -> app.run("--spring.config.additional-location=classpath:/test.properties",
+            "--server.port=0", "--siyu.campaign.builtins.enabled=true",
+            "--siyu.campaign.builtins.campaigns.journey-questionnaire.audience.segment=no-such-segment").close())
+        .satisfies(e -> assertThat(messages(e))
+            .contains("siyu.campaign.builtins.campaigns.journey-questionnaire.audience.segment"));
+  }
+
+  private static String messages(Throwable e) {
+    StringBuilder all = new StringBuilder();
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      all.append(t.getMessage()).append('\n');
+    }
+    return all.toString();
   }
 
   @Test
