@@ -31,7 +31,8 @@ import tools.jackson.databind.json.JsonMapper;
  * original outcome, a key reused with other arguments fails with {@link PointsException.Reason#KEY_REUSED}.
  *
  * <p>After the script, in the same chain and each idempotent, so the caller's retry repairs a crash in
- * between: the due index (person → earliest expiry, lowered only), the points leaderboard (written only
+ * between: the due index (person → earliest expiry, lowered only) and the expiring-notice index
+ * ({@link PointsExpiringNotices}: the same minus the notice lead), the points leaderboard (written only
  * for a newer profile version, so out-of-order completions cannot leave a stale balance), and the
  * profile-change mark.
  */
