@@ -50,6 +50,9 @@ import org.springframework.validation.annotation.Validated;
  *       consumer: ""                   # this instance's consumer name in group campaign-triggers ("" = random)
  *       lease: 60s                     # a claimed fire comes back after this if its handler died
  *       paused-recheck: 1m             # a paused campaign's due fire is looked at again after this
+ *       claim-interval: 1m             # how often events a dead consumer left unacknowledged are claimed
+ *       claim-idle: 5m                 # an event pending this long with another consumer is claimed (XAUTOCLAIM)
+ *       consumer-retention: 1d         # consumers idle this long with nothing pending are deleted
  *     feedback:
  *       reply-kinds: [chat]            # interaction kinds that count as a reply to a campaign message
  *       segments: []                   # at most 20 segments broken down by (membership at plan time)
@@ -129,14 +132,26 @@ public record CampaignProperties(
   public record Triggers(@DefaultValue("true") boolean enabled, @DefaultValue("100") @Min(1) @Max(10000) int batch,
                          @DefaultValue("1s") @NotNull Duration pollInterval, @DefaultValue("") String consumer,
                          @DefaultValue("60s") @NotNull Duration lease,
-                         @DefaultValue("1m") @NotNull Duration pausedRecheck) {
+                         @DefaultValue("1m") @NotNull Duration pausedRecheck,
+                         @DefaultValue("1m") @NotNull Duration claimInterval,
+                         @DefaultValue("5m") @NotNull Duration claimIdle,
+                         @DefaultValue("1d") @NotNull Duration consumerRetention) {
     public Triggers {
+      positive("claim-interval", claimInterval);
+      positive("claim-idle", claimIdle);
+      positive("consumer-retention", consumerRetention);
       if (pollInterval != null && (pollInterval.isNegative() || pollInterval.isZero())) {
         throw new IllegalArgumentException("siyu.campaign.triggers.poll-interval must be positive");
       }
       if (lease != null && lease.compareTo(Duration.ofSeconds(5)) < 0) {
         throw new IllegalArgumentException("siyu.campaign.triggers.lease must be at least 5s");
       }
+    }
+  }
+
+  private static void positive(String key, Duration d) {
+    if (d != null && (d.isNegative() || d.isZero())) {
+      throw new IllegalArgumentException("siyu.campaign.triggers." + key + " must be positive");
     }
   }
 

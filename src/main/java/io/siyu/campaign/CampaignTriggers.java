@@ -22,8 +22,10 @@ import org.springframework.data.redis.connection.Limit;
 import org.springframework.data.redis.connection.stream.Consumer;
 import org.springframework.data.redis.connection.stream.MapRecord;
 import org.springframework.data.redis.connection.stream.ReadOffset;
+import org.springframework.data.redis.connection.stream.RecordId;
 import org.springframework.data.redis.connection.stream.StreamOffset;
 import org.springframework.data.redis.connection.stream.StreamReadOptions;
+import org.springframework.data.redis.connection.stream.StreamRecords;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.stereotype.Component;
@@ -47,6 +49,10 @@ import reactor.core.publisher.Mono;
  * (audience, exclusions, the condition on the profile NOW, cap, render, enqueue with key
  * {@code campaign:<id>:t:<eventKey>}), then removed; paused → looked at again after {@code paused-recheck};
  * gone, cancelled or completed → removed. A claimer that dies leaves the fire to come back after the lease.
+ *
+ * <p>{@link #claimStale()} (every {@code claim-interval}): events a dead consumer read but never acknowledged
+ * are claimed with XAUTOCLAIM after {@code claim-idle} and go through the same {@code process} as fresh ones;
+ * consumers idle longer than {@code consumer-retention} with nothing pending are deleted.
  */
 @Component
 class CampaignTriggers implements SmartLifecycle {
@@ -54,6 +60,10 @@ class CampaignTriggers implements SmartLifecycle {
   static final String GROUP = "campaign-triggers";
   private static final Logger log = LoggerFactory.getLogger(CampaignTriggers.class);
   private static final RedisScript<String> CLAIM = LuaScripts.load("campaign/fire-claim.lua", String.class);
+  // Spring Data Redis has no XAUTOCLAIM (only XCLAIM with known ids): a script, which also flattens the reply.
+  @SuppressWarnings("rawtypes")
+  private static final RedisScript<List> AUTOCLAIM = LuaScripts.load("campaign/autoclaim.lua", List.class);
+  private static final RedisScript<Long> PRUNE = LuaScripts.load("campaign/consumers-prune.lua", Long.class);
   private static final RedisScript<Long> ADD_NX = RedisScript.of(
       "return redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[2])", Long.class);
   private static final int MAX_ROUNDS = 100;
@@ -69,6 +79,7 @@ class CampaignTriggers implements SmartLifecycle {
   private final MeterRegistry meters;
   private final String consumer;
   private volatile boolean recovered;
+  private volatile Instant lastClaim = Instant.EPOCH;
   private volatile Disposable loop;
 
   CampaignTriggers(ReactiveStringRedisTemplate redis, CampaignStore store, Campaigns campaigns, CampaignPlanner planner,
@@ -93,7 +104,8 @@ class CampaignTriggers implements SmartLifecycle {
     }
     if (loop == null) {
       ensureGroup().block(Duration.ofSeconds(30));
-      loop = Polling.every(props.pollInterval(), "campaign trigger round", () -> consume().then(fireTick()));
+      loop = Polling.every(props.pollInterval(), "campaign trigger round",
+          () -> consume().then(claimIfDue()).then(fireTick()));
       log.info("campaign triggers consumer {} started in group {}", consumer, GROUP);
     }
   }
@@ -148,9 +160,85 @@ class CampaignTriggers implements SmartLifecycle {
     return read.collectList()
         .onErrorResume(e -> contains(e, "NOGROUP"), e -> ensureGroup().thenReturn(List.of()))
         .flatMap(records -> records.isEmpty() ? Mono.just(0) : triggered().flatMap(cs -> Flux.fromIterable(records)
-            .concatMap(r -> schedule(cs, r, started).then(feedback.onEvent(r.getValue()))
-                .then(redis.opsForStream().acknowledge(RedisKeys.events(), GROUP, r.getId())))
+            .concatMap(r -> process(cs, r, started))
             .then(Mono.just(records.size()))));
+  }
+
+  /** One event, read fresh or claimed from a dead consumer: its fires, then the XACK. */
+  private Mono<Void> process(List<Campaign> cs, MapRecord<String, Object, Object> r, java.util.Set<String> started) {
+    return schedule(cs, r, started)
+        .then(feedback.onEvent(r.getValue()))
+        .then(redis.opsForStream().acknowledge(RedisKeys.events(), GROUP, r.getId()))
+        .then();
+  }
+
+  private Mono<Integer> claimIfDue() {
+    Instant now = clock.instant();
+    if (now.isBefore(lastClaim.plus(props.claimInterval()))) {
+      return Mono.just(0);
+    }
+    lastClaim = now;
+    return claimStale();
+  }
+
+  /**
+   * Takes over events pending longer than {@code claim-idle} with another consumer of the group (one that
+   * died: its random name never reads again) and processes them like fresh ones; then deletes consumers
+   * idle longer than {@code consumer-retention} with nothing pending. The number of events claimed.
+   */
+  Mono<Integer> claimStale() {
+    return claimStale(props.claimIdle(), props.consumerRetention());
+  }
+
+  Mono<Integer> claimStale(Duration idle, Duration retention) {
+    int[] total = {0};
+    String[] cursor = {"0-0"};
+    return Mono.defer(() -> claimBatch(cursor[0], idle)).repeat(MAX_ROUNDS - 1L)
+        .doOnNext(c -> {
+          cursor[0] = c.next();
+          total[0] += c.claimed();
+        })
+        .takeUntil(c -> "0-0".equals(c.next()))
+        .then(redis.execute(PRUNE, List.of(RedisKeys.events()), List.of(GROUP, consumer,
+            Long.toString(retention.toMillis()))).next())
+        .doOnNext(n -> {
+          if (n > 0) {
+            log.info("deleted {} idle consumers of group {}", n, GROUP);
+          }
+        })
+        .onErrorResume(e -> contains(e, "NOGROUP"), e -> Mono.empty())
+        .then(Mono.fromSupplier(() -> total[0]));
+  }
+
+  private record Claimed(String next, int claimed) {}
+
+  @SuppressWarnings("unchecked")
+  private Mono<Claimed> claimBatch(String start, Duration idle) {
+    return redis.execute(AUTOCLAIM, List.of(RedisKeys.events()), List.of(GROUP, consumer,
+            Long.toString(idle.toMillis()), start, Integer.toString(props.batch())))
+        .next()
+        .map(raw -> (List<Object>) raw)
+        .flatMap(flat -> {
+          List<MapRecord<String, Object, Object>> records = new java.util.ArrayList<>();
+          for (int i = 1; i + 1 < flat.size(); ) {
+            String id = str(flat.get(i));
+            int n = Integer.parseInt(str(flat.get(i + 1)));
+            Map<Object, Object> fields = new java.util.LinkedHashMap<>();
+            for (int j = 0; j + 1 < n; j += 2) {
+              fields.put(str(flat.get(i + 2 + j)), str(flat.get(i + 3 + j)));
+            }
+            records.add(StreamRecords.newRecord().in(RedisKeys.events()).withId(RecordId.of(id)).ofMap(fields));
+            i += 2 + n;
+          }
+          Claimed c = new Claimed(str(flat.get(0)), records.size());
+          if (records.isEmpty()) {
+            return Mono.just(c);
+          }
+          meters.counter("siyu.campaign.triggers.claimed").increment(records.size());
+          java.util.Set<String> started = java.util.concurrent.ConcurrentHashMap.newKeySet();
+          return triggered().flatMap(cs -> Flux.fromIterable(records).concatMap(r -> process(cs, r, started)).then())
+              .thenReturn(c);
+        });
   }
 
   /** Scheduled and running triggered campaigns (read once per batch: campaigns are few). */

@@ -23,6 +23,8 @@ public class Events {
 
   public static final String INTERACTION = "interaction";
   public static final String LEVEL_UP = "level_up";
+  /** Points expiring soon (PointsExpiringNotices): fields {@code points}, {@code expiresAt}, {@code date}. */
+  public static final String POINTS_EXPIRING = "points_expiring";
 
   private final ReactiveStringRedisTemplate redis;
   private final XAddOptions options;

@@ -31,7 +31,8 @@ import tools.jackson.databind.json.JsonMapper;
  * original outcome, a key reused with other arguments fails with {@link PointsException.Reason#KEY_REUSED}.
  *
  * <p>After the script, in the same chain and each idempotent, so the caller's retry repairs a crash in
- * between: the due index (person → earliest expiry, lowered only), the points leaderboard (written only
+ * between: the due index (person → earliest expiry, lowered only) and the expiring-notice index
+ * ({@link PointsExpiringNotices}: the same minus the notice lead), the points leaderboard (written only
  * for a newer profile version, so out-of-order completions cannot leave a stale balance), and the
  * profile-change mark.
  */
@@ -268,9 +269,12 @@ public class Points {
 
   /** The global side effects, each idempotent: repeated in full by a retry or replay. */
   private Mono<Void> afterChange(String personId, Reply r) {
+    // The notice index goes with the due index: a lot it lowers to an already noticed day costs one look.
     Mono<Long> due = r.nextExpiry() == null ? Mono.empty()
         : redis.execute(LOWER, List.of(RedisKeys.pointsDue()),
-            List.of(Long.toString(r.nextExpiry().toEpochMilli()), personId)).next();
+            List.of(Long.toString(r.nextExpiry().toEpochMilli()), personId)).next()
+            .then(redis.execute(LOWER, List.of(RedisKeys.pointsNoticeDue()), List.of(Long.toString(
+                r.nextExpiry().minus(props.expiringNoticeLead()).toEpochMilli()), personId)).next());
     Mono<Long> board = redis.execute(LEADERBOARD,
         List.of(RedisKeys.pointsLeaderboard(), RedisKeys.pointsLeaderboardVersions()),
         List.of(personId, Long.toString(r.balance()), Long.toString(r.version()))).next();

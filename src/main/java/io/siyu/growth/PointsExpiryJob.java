@@ -44,13 +44,15 @@ class PointsExpiryJob implements SmartLifecycle {
   private final ReactiveStringRedisTemplate redis;
   private final Points points;
   private final PointsExtensions extensions;
+  private final PointsExpiringNotices notices;
   private final PointsProperties.Job props;
   private final Clock clock;
   private final String instance = UUID.randomUUID().toString();
   private volatile Disposable loop;
 
   PointsExpiryJob(ReactiveStringRedisTemplate redis, Points points, PointsExtensions extensions,
-                  PointsProperties props, Clock clock) {
+                  PointsExpiringNotices notices, PointsProperties props, Clock clock) {
+    this.notices = notices;
     this.redis = redis;
     this.points = points;
     this.extensions = extensions;
@@ -61,13 +63,16 @@ class PointsExpiryJob implements SmartLifecycle {
   /** What one tick did: whether it held the lease, and persons processed. */
   record Tick(boolean ran, long persons) {}
 
-  /** One tick: under the lease, expire everyone due; then resume orphaned batch extensions. */
+  /**
+   * One tick: under the lease, expire everyone due and publish the points_expiring notices that are due;
+   * then resume orphaned batch extensions.
+   */
   Mono<Tick> tick() {
     String token = instance + ":" + UUID.randomUUID();
     return redis.opsForValue().setIfAbsent(RedisKeys.pointsJobLease(), token, props.lease())
         .flatMap(acquired -> !acquired ? Mono.just(new Tick(false, 0))
             : expireDue()
-                .map(n -> new Tick(true, n))
+                .flatMap(n -> notices.noticeDue().thenReturn(new Tick(true, n)))
                 .flatMap(t -> release(token).thenReturn(t))
                 .onErrorResume(e -> release(token).then(Mono.error(e))))
         .flatMap(t -> extensions.resumeOrphans().thenReturn(t));

@@ -50,6 +50,7 @@ import org.springframework.validation.annotation.Validated;
  *       concurrency: 8              # persons extended at once per batch
  *       lease: 60s                  # a batch whose instance died is resumed after this
  *       notice: "{name}，你的{points}积分有效期已延长至{expiresAt}，记得及时使用哦～"
+ *     expiring-notice-lead: 3d      # a points_expiring event this long before a lot expires (once per person and day)
  * </pre>
  */
 @Validated
@@ -58,7 +59,14 @@ public record PointsProperties(
     @DefaultValue @Valid @NotNull Expiry expiry,
     @DefaultValue("400d") @NotNull Duration idempotencyRetention,
     @DefaultValue @Valid @NotNull Job job,
-    @DefaultValue @Valid @NotNull Extension extension) {
+    @DefaultValue @Valid @NotNull Extension extension,
+    @DefaultValue("3d") @NotNull Duration expiringNoticeLead) {
+
+  @AssertTrue(message = "expiring-notice-lead must be positive and at most 365 days")
+  boolean isExpiringNoticeLeadSane() {
+    return expiringNoticeLead == null || (!expiringNoticeLead.isNegative() && !expiringNoticeLead.isZero()
+        && expiringNoticeLead.compareTo(Duration.ofDays(365)) <= 0);
+  }
 
   public enum Mode { DAYS, MONTH_END, QUARTER_END }
 

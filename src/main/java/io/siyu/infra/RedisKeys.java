@@ -395,6 +395,19 @@ public final class RedisKeys {
     return PREFIX + "{" + pointsLeaderboard() + "}:v";
   }
 
+  /**
+   * Persons to tell about expiring points: person id → notice time (earliest lot expiry minus
+   * {@code siyu.points.expiring-notice-lead}), lowered only; read by the expiry job's tick.
+   */
+  public static String pointsNoticeDue() {
+    return PREFIX + "pts:notice-due";
+  }
+
+  /** Expiry days a person was told about: {@code yyyy-MM-dd} → 1 (points_expiring published once per day). */
+  public static String pointsNoticed(String personId) {
+    return PREFIX + "pts:" + personTag(personId) + ":noticed";
+  }
+
   /** The lease that lets one instance run an expiry tick. */
   public static String pointsJobLease() {
     return PREFIX + "pts:job-lease";
@@ -450,6 +463,11 @@ public final class RedisKeys {
   /** Pending fires of triggered campaigns: member {@code <campaignId>|<personId>|<eventKey>}, score = fire time millis. */
   public static String campaignFires() {
     return PREFIX + "{campaign}:fires";
+  }
+
+  /** Built-in campaigns created from configuration: builtin id → hash of the definition it was created from. */
+  public static String campaignBuiltins() {
+    return PREFIX + "{campaign}:builtins";
   }
 
   /** Runs not finished yet (sorted set: run id by start millis); every tick looks at them. */

@@ -23,6 +23,9 @@ import reactor.core.publisher.Mono;
 class PointsExpiryJobIntegrationTest {
 
   @Autowired
+  PointsExpiringNotices notices;
+
+  @Autowired
   Points points;
 
   @Autowired
@@ -47,7 +50,7 @@ class PointsExpiryJobIntegrationTest {
   }
 
   PointsExpiryJob newInstance() {
-    return new PointsExpiryJob(redis, points, extensions, props, clock);
+    return new PointsExpiryJob(redis, points, extensions, notices, props, clock);
   }
 
   long expireEntries(String person) {

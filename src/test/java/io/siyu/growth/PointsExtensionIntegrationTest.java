@@ -23,6 +23,9 @@ import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 class PointsExtensionIntegrationTest {
 
   @Autowired
+  PointsExpiringNotices notices;
+
+  @Autowired
   Points points;
 
   @Autowired
@@ -120,7 +123,7 @@ class PointsExtensionIntegrationTest {
     extensions.create(id, segment, 15, Duration.ofDays(30), "会员日延期", "ops").block(T);
     assertThat(extensions.status(id).block(T).status()).isEqualTo("running");
 
-    new PointsExpiryJob(redis, points, extensions, props, clock).tick().block(T);
+    new PointsExpiryJob(redis, points, extensions, notices, props, clock).tick().block(T);
 
     PointsExtensions.Batch done = awaitCompleted(id);
     assertThat(done.personsExtended()).isEqualTo(1);
