@@ -33,6 +33,8 @@ import org.springframework.validation.annotation.Validated;
  *       rate-limits:                  # per-minute overrides by API path; brackets keep the '/' in the key
  *         "[message/send]": 1000
  *       health-timeout: 5s            # real mode: how long the health check waits for an access token
+ *       rate-burst: 1s                # bucket size as this much of a minute's calls: at most limit * (1 + burst/1m)
+ *                                     # calls in any minute, so a limit of 1m would allow twice WeCom's per minute
  * </pre>
  */
 @Validated
@@ -47,7 +49,8 @@ public record WecomClientProperties(
     @DefaultValue("2s") @NotNull @DurationMin(millis = 0) @DurationMax(minutes = 10) Duration maxRateWait,
     @DefaultValue("10000") @Min(1) int defaultRateLimit,
     Map<String, @NotNull @Min(1) Integer> rateLimits,
-    @DefaultValue("5s") @NotNull @DurationMin(millis = 1) Duration healthTimeout) {
+    @DefaultValue("5s") @NotNull @DurationMin(millis = 1) Duration healthTimeout,
+    @DefaultValue("1s") @NotNull @DurationMin(millis = 1) @DurationMax(minutes = 1) Duration rateBurst) {
 
   public WecomClientProperties {
     rateLimits = rateLimits == null ? Map.of() : Map.copyOf(rateLimits);
@@ -62,5 +65,10 @@ public record WecomClientProperties(
   /** Calls per minute allowed for one API across all instances. */
   public int rateLimit(String api) {
     return rateLimits.getOrDefault(api, defaultRateLimit);
+  }
+
+  /** The token bucket's size for {@code api}: {@code rate-burst} worth of its per-minute limit, at least 1. */
+  public int rateCapacity(String api) {
+    return (int) Math.max(1, rateLimit(api) * rateBurst.toMillis() / Duration.ofMinutes(1).toMillis());
   }
 }

@@ -31,8 +31,9 @@ class WecomRateLimiter {
 
   /** Reserves one token for {@code api}: answers the delay before the call may go, or fails. */
   Mono<Duration> reserve(String app, String api) {
-    int perMinute = props.rateLimit(api);
-    return take(api, perMinute, perMinute, props.maxRateWait())
+    // A bucket as big as the minute's limit would allow a full bucket plus a minute's refill in one minute:
+    // twice what WeCom counts per minute. The bucket holds rate-burst worth of calls instead.
+    return take(api, props.rateLimit(api), props.rateCapacity(api), props.maxRateWait())
         .flatMap(d -> d.allowed()
             ? Mono.just(d.delay())
             : Mono.error(new WecomRateLimitedException(app, api, d.delay())));

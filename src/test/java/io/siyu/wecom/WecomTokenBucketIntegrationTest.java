@@ -78,7 +78,7 @@ class WecomTokenBucketIntegrationTest {
   void bucketIsSharedByTwoLimitersLikeTwoInstances() {
     String api = api();
     Map<String, String> props = Map.of("siyu.wecom.client.rate-limits[" + api + "]", "4",
-        "siyu.wecom.client.max-rate-wait", "0s");
+        "siyu.wecom.client.max-rate-wait", "0s", "siyu.wecom.client.rate-burst", "1m");
     WecomRateLimiter one = limiter(props);
     WecomRateLimiter two = limiter(props);
     StepVerifier.create(one.reserve("app", api)).expectNext(Duration.ZERO).verifyComplete();
