@@ -214,12 +214,12 @@ class CampaignPlanner implements SmartLifecycle {
   private enum Step { CONTINUE, STOP, CRASH }
 
   /**
-   * What one person's message is planned under: {@code runId} is also the campaign cap slot; {@code startedAt}
+   * What one person's message is planned under: {@code runId} is also the campaign cap slot; {@code deadlineFrom}
    * (the later of the fire time and the run's start) is where the outbox deadline counts from; {@code messageKey}
    * null means {@link #key(String, String)}; {@code condition} (triggered campaigns) is tested on the profile.
    */
   private record Context(String runId, Campaign campaign, Personalizer.Compiled content, String token, Instant fireAt,
-                         Instant startedAt, String messageKey, io.siyu.audience.Expressions.Condition condition) {}
+                         Instant deadlineFrom, String messageKey, io.siyu.audience.Expressions.Condition condition) {}
 
   private static Instant later(Instant a, Instant b) {
     return b == null || a.isAfter(b) ? a : b;
@@ -359,13 +359,13 @@ class CampaignPlanner implements SmartLifecycle {
 
   /**
    * A campaign message is worth sending within its conversion window from when its run started: a run started
-   * late (missed fires collapsed after downtime, a pause) counts from its start, not from a fire time long past,
+   * late (missed fires collapsed after downtime) counts from its start, not from a fire time long past,
    * or its entries would expire before the first delivery.
    */
   private static Instant deadline(Context ctx) {
     java.time.Duration window = ctx.campaign().definition().goal() == null ? null
         : ctx.campaign().definition().goal().conversionWindow();
-    return window == null ? null : ctx.startedAt().plus(window);
+    return window == null ? null : ctx.deadlineFrom().plus(window);
   }
 
   /**

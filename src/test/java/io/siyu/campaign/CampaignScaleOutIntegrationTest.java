@@ -98,9 +98,16 @@ class CampaignScaleOutIntegrationTest {
   private final List<Process> children = new ArrayList<>();
   private final List<Path> logs = new ArrayList<>();
   private final HttpClient http = HttpClient.newHttpClient();
+  /** Kills the children should this JVM end without running the test's finally (e.g. a surefire timeout). */
+  private final Thread reaper = new Thread(() -> children.forEach(Process::destroyForcibly), "scale-out-reaper");
 
   @AfterEach
   void killChildren() throws InterruptedException {
+    try {
+      Runtime.getRuntime().removeShutdownHook(reaper);
+    } catch (IllegalStateException | IllegalArgumentException e) {
+      // shutting down already, or not registered
+    }
     for (Process p : children) {
       p.destroyForcibly();
     }
@@ -138,6 +145,7 @@ class CampaignScaleOutIntegrationTest {
     Instant quietStart = Instant.now().plus(QUIET_AFTER).truncatedTo(ChronoUnit.SECONDS);
     Instant quietEnd = quietStart.plus(QUIET);
     List<Integer> ports = new ArrayList<>();
+    Runtime.getRuntime().addShutdownHook(reaper);
     for (int i = 0; i < INSTANCES; i++) {
       ports.add(freePort());
       children.add(spawn(i, ports.get(i), quietStart, quietEnd));
@@ -159,6 +167,8 @@ class CampaignScaleOutIntegrationTest {
     first.post().uri("/campaigns/" + id + "/launch").header(HttpHeaders.AUTHORIZATION, "Bearer " + AdminTokens.OPERATOR)
         .exchange().expectStatus().isOk();
     String runId = CampaignRuns.runId(id, at);
+    assertThat(at).as("launched before the quiet window (instances slower than %s to start?)", QUIET_AFTER)
+        .isBefore(quietStart);
 
     // SIGKILL the second instance when about half are delivered
     await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).until(() -> {

@@ -268,8 +268,9 @@ class WecomClientIntegrationTest {
 
   @Test
   void rateLimitIsSharedByInstancesAndRefusedCallsNeverReachWecom() {
+    // a bucket of the whole minute (rate-burst 1m): two calls at once
     Map<String, String> limited = Map.of("siyu.wecom.client.rate-limits[" + SEND + "]", "2",
-        "siyu.wecom.client.max-rate-wait", "0s");
+        "siyu.wecom.client.max-rate-wait", "0s", "siyu.wecom.client.rate-burst", "1m");
     WecomClient one = otherInstance(limited);
     WecomClient two = otherInstance(limited);
     StepVerifier.create(one.call("app", SEND, sendTo("zhangsan"))).expectNextCount(1).verifyComplete();

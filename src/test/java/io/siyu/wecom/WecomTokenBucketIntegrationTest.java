@@ -95,6 +95,25 @@ class WecomTokenBucketIntegrationTest {
   }
 
   @Test
+  void theBucketHoldsOneSecondOfCallsSoNoMinuteGetsMoreThanTheLimitPlusThat() {
+    String api = api();
+    WecomRateLimiter limiter = limiter(Map.of("siyu.wecom.client.rate-limits[" + api + "]", "120",
+        "siyu.wecom.client.max-rate-wait", "0s"));
+    // 120 per minute, rate-burst 1s: a full bucket is 2 calls, then one every 500 ms
+    StepVerifier.create(limiter.reserve("app", api)).expectNext(Duration.ZERO).verifyComplete();
+    StepVerifier.create(limiter.reserve("app", api)).expectNext(Duration.ZERO).verifyComplete();
+    StepVerifier.create(limiter.reserve("app", api)).expectError(WecomRateLimitedException.class).verify(Duration.ofSeconds(5));
+    clock.advance(Duration.ofMinutes(1));
+    int inAMinute = 0;
+    for (int ms = 0; ms < 60_000; ms += 100, clock.advance(Duration.ofMillis(100))) {
+      while (limiter.take(api, 120, 2, Duration.ZERO).block(Duration.ofSeconds(5)).allowed()) {
+        inAMinute++;
+      }
+    }
+    assertThat(inAMinute).isLessThanOrEqualTo(122);
+  }
+
+  @Test
   void concurrentTakersNeverGetMoreThanTheBucket() {
     String api = api();
     WecomRateLimiter a = limiter(Map.of());
