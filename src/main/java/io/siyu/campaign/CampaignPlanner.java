@@ -207,7 +207,8 @@ class CampaignPlanner implements SmartLifecycle {
 
   private Mono<Void> planHeld(CampaignRuns.Run run, Campaign campaign, String token, int maxPages) {
     Personalizer.Compiled content = personalizer.compile(campaign.definition());
-    Context ctx = new Context(run.runId(), campaign, content, token, fireAtOf(run.runId()), null, null);
+    Instant fireAt = fireAtOf(run.runId());
+    Context ctx = new Context(run.runId(), campaign, content, token, fireAt, later(fireAt, run.startedAt()), null, null);
     int[] pages = {0};
     // One page per round; the campaign's state is read before each, so pause and cancel act between pages.
     return Mono.defer(() -> campaigns.find(campaign.id()).flatMap(current -> step(ctx, current, pages, maxPages))
@@ -221,11 +222,16 @@ class CampaignPlanner implements SmartLifecycle {
   private enum Step { CONTINUE, STOP, CRASH }
 
   /**
-   * What one person's message is planned under: {@code runId} is also the campaign cap slot; {@code messageKey}
+   * What one person's message is planned under: {@code runId} is also the campaign cap slot; {@code deadlineFrom}
+   * (the later of the fire time and the run's start) is where the outbox deadline counts from; {@code messageKey}
    * null means {@link #key(String, String)}; {@code condition} (triggered campaigns) is tested on the profile.
    */
   private record Context(String runId, Campaign campaign, Personalizer.Compiled content, String token, Instant fireAt,
-                         String messageKey, io.siyu.audience.Expressions.Condition condition) {}
+                         Instant deadlineFrom, String messageKey, io.siyu.audience.Expressions.Condition condition) {}
+
+  private static Instant later(Instant a, Instant b) {
+    return b == null || a.isAfter(b) ? a : b;
+  }
 
   private static Instant fireAtOf(String runId) {
     return Instant.ofEpochMilli(Long.parseLong(runId.substring(runId.lastIndexOf(':') + 1)));
@@ -241,7 +247,7 @@ class CampaignPlanner implements SmartLifecycle {
     io.siyu.audience.Expressions.Condition condition = t.condition() == null || t.condition().isBlank() ? null
         : io.siyu.audience.Expressions.parse(t.condition());
     Context ctx = new Context("t:" + eventKey, campaign, personalizer.compile(campaign.definition()), null, fireAt,
-        "campaign:" + campaign.id() + ":t:" + eventKey, condition);
+        later(fireAt, clock.instant()), "campaign:" + campaign.id() + ":t:" + eventKey, condition);
     String segment = campaign.definition().audience().segment();
     Mono<Boolean> member = segment == null || segment.isBlank() ? Mono.just(true) : segments.isMember(segment, personId);
     return member.flatMap(in -> in ? batch(ctx, List.of(personId)).map(o -> o.get(0))
@@ -445,11 +451,15 @@ class CampaignPlanner implements SmartLifecycle {
     return out;
   }
 
-  /** A campaign message is worth sending within its conversion window from the run's fire time. */
+  /**
+   * A campaign message is worth sending within its conversion window from when its run started: a run started
+   * late (missed fires collapsed after downtime) counts from its start, not from a fire time long past,
+   * or its entries would expire before the first delivery.
+   */
   private static Instant deadline(Context ctx) {
     java.time.Duration window = ctx.campaign().definition().goal() == null ? null
         : ctx.campaign().definition().goal().conversionWindow();
-    return window == null ? null : ctx.fireAt().plus(window);
+    return window == null ? null : ctx.deadlineFrom().plus(window);
   }
 
   /**
