@@ -107,8 +107,9 @@ class CampaignPlannerIntegrationTest {
     assertThat(run.state()).isEqualTo("planned");
     assertThat(run.planned()).isEqualTo(45);
     assertThat(run.alreadyQueued()).isZero();
-    // COUNT is a hint: a set Redis is still rehashing (just built) gives bigger pages, so 2 or more, not 3
-    assertThat(run.pages()).isGreaterThanOrEqualTo(2);
+    // SSCAN's COUNT is a hint: a set Redis is still rehashing (just built) can come back in one page, so the
+    // paging itself is asserted by the crash-resume test, not by a page count here
+    assertThat(run.pages()).isPositive();
     assertThat(run.finishedAt()).isNotNull();
     assertThat(campaigns.find(id).block(T).state()).isEqualTo(Campaign.State.COMPLETED);
     assertThat(redis.opsForZSet().score(RedisKeys.campaignDue(), id).block(T)).as("left the due set").isNull();
