@@ -44,6 +44,7 @@ echo "audience: $n persons, $api_name limit $limit calls/min"
 # shellcheck disable=SC2086
 start_bench_server "$jar" "$work" "$port" "$redis_port" \
   --siyu.audience.segments[0].name=$segment "--siyu.audience.segments[0].expression=id.startsWith('bd-')" \
+  --siyu.campaign.builtins.enabled=false \
   --siyu.audience.evaluator.enabled=false --siyu.audience.sweep.enabled=false \
   --siyu.campaign.planner.interval=1s \
   --siyu.outbox.quiet-hours.start=00:00 --siyu.outbox.quiet-hours.end=00:00 \

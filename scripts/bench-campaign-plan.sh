@@ -42,9 +42,11 @@ plan_times=(); wall_times=(); heaps=()
 for r in $(seq 1 "$runs"); do
   work=target/bench-campaign-plan/run-$r
   rm -rf "$work" && mkdir -p "$work"
+  # the bench replaces the segment list, so the built-in campaigns (on segment followers) are off
   # shellcheck disable=SC2086
   start_bench_server "$jar" "$work" "$port" "$redis_port" \
     --siyu.audience.segments[0].name=$segment "--siyu.audience.segments[0].expression=id.startsWith('bp-')" \
+    --siyu.campaign.builtins.enabled=false \
     --siyu.audience.evaluator.enabled=false --siyu.audience.sweep.enabled=false \
     --siyu.outbox.enabled=false --siyu.campaign.planner.interval=1s \
     ${BENCH_SERVER_ARGS:-}
