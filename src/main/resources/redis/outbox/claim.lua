@@ -8,19 +8,8 @@
 -- ARGV[6] retention ms of a finished entry (0 keep)
 -- Returns {key, message JSON, attempts, from channel index, deliveries, redelivered 0|1, ...} (stride 6).
 -- Feedback (cancelled, retried): count one outcome into the entry's run feedback hash (fields 'fb' key, 'fbl' labels on the entry):
--- counter, counter:detail, and l:<label>:counter per breakdown label. Same helper in enqueue/claim/finish.lua.
-local function fbcount(fb, labels, counter, detail)
-  if fb == nil or fb == false or fb == '' then
-    return
-  end
-  redis.call('HINCRBY', fb, counter, 1)
-  if detail ~= nil and detail ~= '' then
-    redis.call('HINCRBY', fb, counter .. ':' .. detail, 1)
-  end
-  for l in string.gmatch(labels or '', '[^,]+') do
-    redis.call('HINCRBY', fb, 'l:' .. l .. ':' .. counter, 1)
-  end
-end
+-- counter, counter:detail, and l:<label>:counter per breakdown label. Shared helper: outbox/lib/fbcount.lua.
+--! include outbox/lib/fbcount.lua
 local now = tonumber(ARGV[1])
 local batch = tonumber(ARGV[2])
 local leaseUntil = now + tonumber(ARGV[3])

@@ -9,19 +9,8 @@
 -- expired counts expired. Only the lease holder gets here, so a replayed finish counts nothing.
 -- Returns 1 when recorded, 0 when the caller no longer holds the lease (nothing changed).
 -- Feedback: count one outcome into the entry's run feedback hash (fields 'fb' key, 'fbl' labels on the entry):
--- counter, counter:detail, and l:<label>:counter per breakdown label. Same helper in enqueue/claim/finish.lua.
-local function fbcount(fb, labels, counter, detail)
-  if fb == nil or fb == false or fb == '' then
-    return
-  end
-  redis.call('HINCRBY', fb, counter, 1)
-  if detail ~= nil and detail ~= '' then
-    redis.call('HINCRBY', fb, counter .. ':' .. detail, 1)
-  end
-  for l in string.gmatch(labels or '', '[^,]+') do
-    redis.call('HINCRBY', fb, 'l:' .. l .. ':' .. counter, 1)
-  end
-end
+-- counter, counter:detail, and l:<label>:counter per breakdown label. Shared helper: outbox/lib/fbcount.lua.
+--! include outbox/lib/fbcount.lua
 if redis.call('HGET', KEYS[1], 'status') ~= 'sending' or redis.call('HGET', KEYS[1], 'lease') ~= ARGV[2] then
   return 0
 end
